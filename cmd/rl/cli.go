@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"go.podman.io/storage/pkg/reexec"
+
+	"rl/userns"
+)
+
+// A command is one `rl NAME` subcommand. Each lives in its own file and
+// registers itself from init, so adding a command touches one file.
+type command struct {
+	Name    string
+	Aliases []string
+	Short   string // one line for `rl help`
+	Usage   string // "rl pull [OPTIONS] IMAGE"
+	// Store commands touch containers/storage and so run inside rl's user
+	// namespace: main re-executes rl there (see userns.Reexec) before Run.
+	Store bool
+	// Run gets the arguments after the command name. It returns nil, an
+	// error to report (exit 125), a usageError, or an exitStatus.
+	Run func(args []string) error
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	for _, n := range append([]string{c.Name}, c.Aliases...) {
+		if _, dup := commands[n]; dup {
+			panic("rl: command registered twice: " + n)
+		}
+		commands[n] = c
+	}
+}
+
+// rlMain is main without os.Exit, so that tests can run it in-process
+// (testscript registers it as the `rl` command).
+func rlMain() int {
+	// Order matters: storage re-executes /proc/self/exe under names such as
+	// "storage-untar" to unpack layers; those children must run their
+	// routine and nothing else.
+	if reexec.Init() {
+		return 0
+	}
+	// I, the container's first process, is rl re-executed as `rl __init`.
+	if len(os.Args) > 1 && os.Args[1] == initCommand {
+		return runInit()
+	}
+	// C, inside the user namespace: wait until P has written our maps.
+	if userns.IsChild() {
+		if err := userns.WaitMapped(); err != nil {
+			return exitRLFailed // P could not map us and has said why
+		}
+	}
+	return dispatch(os.Args[1:])
+}
+
+func dispatch(args []string) int {
+	if len(args) == 0 {
+		usage(os.Stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fmt.Fprintf(os.Stdout, "Usage: %s\n\n%s\n", c.Usage, c.Short)
+				return 0
+			}
+		}
+		usage(os.Stdout)
+		return 0
+	case "-v", "--version":
+		name = "version"
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "rl: unknown command %q\nhint: run 'rl help' for the list of commands\n", name)
+		return 2
+	}
+	if c.Store && !userns.IsChild() {
+		// P: everything below runs again in C, inside the user namespace.
+		st, err := userns.Reexec(userns.Config{Args: os.Args, Verbose: verbose()})
+		if err != nil {
+			return report(os.Stderr, err)
+		}
+		return st
+	}
+	return report(os.Stderr, c.Run(args[1:]))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: rl COMMAND [OPTIONS] [ARG...]")
+	fmt.Fprintln(w, "\nA daemonless, rootless container tool.\n\nCommands:")
+	var names []string
+	for n, c := range commands {
+		if n == c.Name && !strings.HasPrefix(n, "__") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Short)
+	}
+	fmt.Fprintln(w, "\nRun 'rl help COMMAND' for more information on a command.")
+}
+
+// verbose reports whether RL_DEBUG asks for notes such as the id-mapping mode.
+func verbose() bool { return os.Getenv("RL_DEBUG") != "" }

@@ -1,0 +1,178 @@
+package idmap
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseSubID(t *testing.T) {
+	const file = `# comment
+alice:100000:65536
+bob:165536:65536
+1000:300000:10
+alice:400000:5
+alice:bad:5
+alice:5:0
+alice:4294967295:2
+carol:1:2:3
+
+`
+	tests := []struct {
+		name string
+		id   uint32
+		want []Range
+	}{
+		{"alice", 1000, []Range{{100000, 65536}, {300000, 10}, {400000, 5}}},
+		{"bob", 1001, []Range{{165536, 65536}}},
+		{"dave", 1002, nil},
+		{"carol", 1003, nil},
+	}
+	for _, tt := range tests {
+		got, err := ParseSubID(strings.NewReader(file), tt.name, tt.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseSubID(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestMerge(t *testing.T) {
+	tests := []struct {
+		in      []Range
+		exclude uint32
+		want    []Range
+	}{
+		{nil, 1000, nil},
+		{[]Range{{100000, 65536}}, 1000, []Range{{100000, 65536}}},
+		{[]Range{{200, 10}, {100, 10}}, 0, []Range{{100, 10}, {200, 10}}},
+		{[]Range{{100, 10}, {110, 10}}, 0, []Range{{100, 20}}},  // adjacent
+		{[]Range{{100, 10}, {105, 10}}, 0, []Range{{100, 15}}},  // overlapping
+		{[]Range{{100, 50}, {110, 10}}, 0, []Range{{100, 50}}},  // contained
+		{[]Range{{100, 10}}, 105, []Range{{100, 5}, {106, 4}}},  // own id inside
+		{[]Range{{100, 10}}, 100, []Range{{101, 9}}},            // own id first
+		{[]Range{{100, 10}}, 109, []Range{{100, 9}}},            // own id last
+		{[]Range{{100, 1}}, 100, []Range{}},                     // only own id
+		{[]Range{{4294967290, 6}}, 0, []Range{{4294967290, 6}}}, // top of the space
+	}
+	for _, tt := range tests {
+		got := Merge(tt.in, tt.exclude)
+		if len(got) == 0 && len(tt.want) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Merge(%v, %d) = %v, want %v", tt.in, tt.exclude, got, tt.want)
+		}
+	}
+}
+
+func TestBuild(t *testing.T) {
+	tests := []struct {
+		own    uint32
+		ranges []Range
+		want   []Mapping
+	}{
+		{1000, nil, []Mapping{{0, 1000, 1}}},
+		{1000, []Range{{100000, 65536}}, []Mapping{{0, 1000, 1}, {1, 100000, 65536}}},
+		{1000, []Range{{300000, 10}, {100000, 65536}},
+			[]Mapping{{0, 1000, 1}, {1, 100000, 65536}, {65537, 300000, 10}}},
+		{100005, []Range{{100000, 10}},
+			[]Mapping{{0, 100005, 1}, {1, 100000, 5}, {6, 100006, 4}}},
+	}
+	for _, tt := range tests {
+		got, err := Build(tt.own, tt.ranges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Build(%d, %v) = %v, want %v", tt.own, tt.ranges, got, tt.want)
+		}
+	}
+}
+
+func TestBuildTooManyLines(t *testing.T) {
+	var rs []Range
+	for i := uint32(0); i < MaxLines; i++ {
+		rs = append(rs, Range{100000 + 2*i, 1})
+	}
+	if _, err := Build(1000, rs); err == nil {
+		t.Fatal("Build accepted more lines than the kernel does")
+	}
+}
+
+func TestFormatAndArgs(t *testing.T) {
+	m := []Mapping{{0, 1000, 1}, {1, 100000, 65536}}
+	if got, want := Format(m), "0 1000 1\n1 100000 65536\n"; got != want {
+		t.Errorf("Format = %q, want %q", got, want)
+	}
+	got := HelperArgs(42, m)
+	want := []string{"42", "0", "1000", "1", "1", "100000", "65536"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("HelperArgs = %v, want %v", got, want)
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	m := []Mapping{{0, 1000, 1}, {1, 100000, 65536}}
+	tests := []struct {
+		ctr, host uint32
+		ok        bool
+	}{
+		{0, 1000, true}, {1, 100000, true}, {1000, 100999, true}, {65536, 165535, true},
+	}
+	for _, tt := range tests {
+		if h, ok := ToHost(m, tt.ctr); h != tt.host || ok != tt.ok {
+			t.Errorf("ToHost(%d) = %d, %v", tt.ctr, h, ok)
+		}
+		if c, ok := ToContainer(m, tt.host); c != tt.ctr || ok != tt.ok {
+			t.Errorf("ToContainer(%d) = %d, %v", tt.host, c, ok)
+		}
+	}
+	if _, ok := ToHost(m, 65537); ok {
+		t.Error("ToHost(65537) mapped past the end")
+	}
+	if _, ok := ToContainer(m, 999); ok {
+		t.Error("ToContainer(999) mapped an unmapped id")
+	}
+	if Size(m) != 65537 {
+		t.Errorf("Size = %d", Size(m))
+	}
+}
+
+// FuzzBuild checks the invariants of any map rl would hand to newuidmap:
+// container ids contiguous from 0, no host id twice, own id at 0.
+func FuzzBuild(f *testing.F) {
+	f.Add("alice:100000:65536\nalice:300000:10\n", uint32(1000))
+	f.Add("alice:1000:10\nalice:1005:10\n", uint32(1003))
+	f.Fuzz(func(t *testing.T, file string, own uint32) {
+		rs, err := ParseSubID(strings.NewReader(file), "alice", 1000)
+		if err != nil {
+			return
+		}
+		m, err := Build(own, rs)
+		if err != nil {
+			return
+		}
+		if m[0] != (Mapping{0, own, 1}) {
+			t.Fatalf("first line %v", m[0])
+		}
+		next := uint64(0)
+		type span struct{ a, b uint64 }
+		var hosts []span
+		for _, l := range m {
+			if uint64(l.ContainerID) != next || l.Size == 0 {
+				t.Fatalf("map not contiguous: %v", m)
+			}
+			next += uint64(l.Size)
+			s := span{uint64(l.HostID), uint64(l.HostID) + uint64(l.Size)}
+			for _, h := range hosts {
+				if s.a < h.b && h.a < s.b {
+					t.Fatalf("host ids overlap: %v", m)
+				}
+			}
+			hosts = append(hosts, s)
+		}
+	})
+}

@@ -1,0 +1,362 @@
+// Package userns starts rl again inside a new user and mount namespace and
+// maps the caller's ids into it: with the user's subordinate ranges through
+// the setuid helpers newuidmap(1)/newgidmap(1) when the host grants them, or
+// a single-uid map written directly otherwise (user_namespaces(7)).
+//
+// The parent side (Start, Reexec) runs in P on the host; the child side
+// (IsChild, WaitMapped) runs in C. They talk over one pipe: C blocks reading
+// fd 3 until P has written the maps and sends one byte.
+package userns
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"rl/idmap"
+)
+
+// Environment that tells C apart from P, and tells containers/storage that
+// the user namespace is already set up (it must not re-execute itself).
+const (
+	envConfigured = "_CONTAINERS_USERNS_CONFIGURED"
+	envUID        = "_CONTAINERS_ROOTLESS_UID"
+	envGID        = "_CONTAINERS_ROOTLESS_GID"
+	envMode       = "_RL_IDMAP_MODE"
+	// EnvForce lets a user (or a test) choose the mode: "single" or "subuid".
+	EnvForce = "RL_IDMAP"
+)
+
+// Mode names, as printed by rl info and in verbose notes.
+const (
+	ModeSubuid = "subuid"
+	ModeSingle = "single"
+)
+
+// syncFD is the fd of the pipe C reads until its maps are written.
+const syncFD = 3
+
+// Config says what to start in the new namespaces.
+type Config struct {
+	Args       []string   // argv; Args[0] is kept as is (testscript dispatches on it)
+	Env        []string   // nil: os.Environ()
+	ExtraFiles []*os.File // become fd 4, 5, ... in C
+	Verbose    bool       // note the chosen mode on stderr
+	// Setpgid puts C in its own process group, so that signals from the
+	// terminal reach only P, which forwards them once.
+	Setpgid bool
+}
+
+// Plan is the id mapping chosen for this user on this host.
+type Plan struct {
+	Mode      string
+	UIDMap    []idmap.Mapping
+	GIDMap    []idmap.Mapping
+	Reason    string // why single-uid mode was chosen
+	Hint      string
+	uid, gid  int
+	newuidmap string
+	newgidmap string
+}
+
+// Choose decides between subuid and single-uid mode for the calling user by
+// reading /etc/subuid, /etc/subgid and looking for the helpers.
+func Choose() (*Plan, error) {
+	uid, gid := os.Getuid(), os.Getgid()
+	p := &Plan{uid: uid, gid: gid}
+	single := func(reason, hint string) *Plan {
+		p.Mode, p.Reason, p.Hint = ModeSingle, reason, hint
+		p.UIDMap, p.GIDMap = idmap.Single(uint32(uid)), idmap.Single(uint32(gid))
+		return p
+	}
+	name := strconv.Itoa(uid)
+	if u, err := user.LookupId(name); err == nil {
+		name = u.Username
+	}
+	force := os.Getenv(EnvForce)
+	switch force {
+	case "", ModeSubuid:
+	case ModeSingle:
+		return single(EnvForce+"=single", ""), nil
+	default:
+		return nil, fmt.Errorf("%s=%q: want %q or %q", EnvForce, force, ModeSubuid, ModeSingle)
+	}
+	hint := fmt.Sprintf("ask an administrator for: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s", name)
+	subuid, err1 := readRanges("/etc/subuid", name, uint32(uid))
+	subgid, err2 := readRanges("/etc/subgid", name, uint32(gid))
+	var err error
+	p.newuidmap, err = exec.LookPath("newuidmap")
+	if err == nil {
+		p.newgidmap, err = exec.LookPath("newgidmap")
+	}
+	switch {
+	case err != nil:
+		p = single("newuidmap/newgidmap not found", "install the uidmap package (apt-get install uidmap)")
+	case err1 != nil || len(subuid) == 0:
+		p = single("no subordinate uids for "+name+" in /etc/subuid", hint)
+	case err2 != nil || len(subgid) == 0:
+		p = single("no subordinate gids for "+name+" in /etc/subgid", hint)
+	default:
+		um, err := idmap.Build(uint32(uid), subuid)
+		if err != nil {
+			return nil, fmt.Errorf("/etc/subuid: %w", err)
+		}
+		gm, err := idmap.Build(uint32(gid), subgid)
+		if err != nil {
+			return nil, fmt.Errorf("/etc/subgid: %w", err)
+		}
+		p.Mode, p.UIDMap, p.GIDMap = ModeSubuid, um, gm
+		return p, nil
+	}
+	if force == ModeSubuid {
+		return nil, &hintError{fmt.Errorf("%s=subuid: %s", EnvForce, p.Reason), p.Hint}
+	}
+	return p, nil
+}
+
+func readRanges(path, name string, id uint32) ([]idmap.Range, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return idmap.ParseSubID(f, name, id)
+}
+
+// Note is the one line rl prints about the mode in verbose mode and rl info.
+func (p *Plan) Note() string {
+	if p.Mode == ModeSubuid {
+		return fmt.Sprintf("user namespace: subuid mapping (%d uids, %d gids)", idmap.Size(p.UIDMap), idmap.Size(p.GIDMap))
+	}
+	return "user namespace: single-uid mapping (" + p.Reason + "); images with files of several owners are unpacked as your uid"
+}
+
+// Child is a started and mapped C.
+type Child struct {
+	Cmd  *exec.Cmd
+	Plan *Plan
+}
+
+// Start starts Args in a new user and mount namespace and maps it. When it
+// returns, C runs as uid 0 of the namespace with all capabilities there.
+func Start(cfg Config) (*Child, error) {
+	plan, err := Choose()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Verbose {
+		fmt.Fprintln(os.Stderr, "rl: "+plan.Note())
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding rl's own executable: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	env := cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append(env,
+		envConfigured+"=done",
+		envUID+"="+strconv.Itoa(plan.uid),
+		envGID+"="+strconv.Itoa(plan.gid),
+		envMode+"="+plan.Mode)
+	cmd := &exec.Cmd{
+		Path:       self,
+		Args:       cfg.Args,
+		Env:        env,
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: append([]*os.File{r}, cfg.ExtraFiles...),
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
+			Pdeathsig:  unix.SIGKILL, // P died: C must not live on
+			Setpgid:    cfg.Setpgid,
+		},
+	}
+	if plan.Mode == ModeSingle {
+		// Go writes these maps itself between clone and execve, so C's
+		// execve already runs as uid 0 and keeps its capabilities.
+		cmd.SysProcAttr.UidMappings = sysMap(plan.UIDMap)
+		cmd.SysProcAttr.GidMappings = sysMap(plan.GIDMap)
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = false
+	} else {
+		// The maps are written after execve by newuidmap, so C's execve
+		// runs unmapped and would drop every capability. Raising them to
+		// ambient (allowed: a new user namespace starts with all of them)
+		// keeps them across that execve and saves a second one.
+		cmd.SysProcAttr.AmbientCaps = allCaps()
+	}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("starting %s in a new user namespace: %w", self, err)
+	}
+	if plan.Mode == ModeSubuid {
+		// Order: gid map first is not required, but both must be written
+		// before C may go on; newgidmap also writes setgroups itself.
+		err := runHelper(plan.newuidmap, idmap.HelperArgs(cmd.Process.Pid, plan.UIDMap))
+		if err == nil {
+			err = runHelper(plan.newgidmap, idmap.HelperArgs(cmd.Process.Pid, plan.GIDMap))
+		}
+		if err != nil {
+			w.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, &hintError{err, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"}
+		}
+	}
+	if _, err := w.Write([]byte{1}); err != nil {
+		w.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("releasing the user namespace child: %w", err)
+	}
+	w.Close()
+	return &Child{Cmd: cmd, Plan: plan}, nil
+}
+
+func sysMap(m []idmap.Mapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(m))
+	for i, l := range m {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(l.ContainerID), HostID: int(l.HostID), Size: int(l.Size)}
+	}
+	return out
+}
+
+func allCaps() []uintptr {
+	last := unix.CAP_LAST_CAP
+	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			last = n
+		}
+	}
+	caps := make([]uintptr, 0, last+1)
+	for c := 0; c <= last; c++ {
+		caps = append(caps, uintptr(c))
+	}
+	return caps
+}
+
+// runHelper runs newuidmap or newgidmap and turns its output into one line.
+func runHelper(path string, args []string) error {
+	out, err := exec.Command(path, args...).CombinedOutput()
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimSpace(string(out))
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	if msg == "" {
+		msg = err.Error()
+	}
+	return fmt.Errorf("%s failed: %s", path, msg)
+}
+
+// ForwardedSignals are passed on from P to C (and from C to the container),
+// as docker run --sig-proxy does.
+var ForwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
+	unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT}
+
+// Reexec runs cfg.Args again inside the user namespace, forwards signals
+// to it and returns its exit status (128+N if it died of signal N).
+func Reexec(cfg Config) (int, error) {
+	cfg.Setpgid = true
+	sigs := make(chan os.Signal, 16)
+	// Subscribe before the child exists so that no signal is lost; until
+	// the child runs, they queue in sigs.
+	signal.Notify(sigs, ForwardedSignals...)
+	defer signal.Stop(sigs)
+	c, err := Start(cfg)
+	if err != nil {
+		return 0, err
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				c.Cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err = c.Cmd.Wait()
+	close(done)
+	return Status(c.Cmd.ProcessState, err)
+}
+
+// Status turns a wait result into docker's exit status.
+func Status(ps *os.ProcessState, err error) (int, error) {
+	if ps == nil {
+		return 0, err
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if !ok {
+		return ps.ExitCode(), nil
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// IsChild reports whether this process is C, running in rl's user namespace.
+func IsChild() bool { return os.Getenv(envConfigured) == "done" && os.Getenv(envMode) != "" }
+
+// Mode is the mapping mode C was started with ("subuid" or "single").
+func Mode() string { return os.Getenv(envMode) }
+
+// HostIDs are the uid and gid of the user on the host, as seen from C.
+func HostIDs() (uid, gid int) {
+	uid, _ = strconv.Atoi(os.Getenv(envUID))
+	gid, _ = strconv.Atoi(os.Getenv(envGID))
+	return uid, gid
+}
+
+// WaitMapped blocks C until P has written its id maps. It must run before
+// anything that depends on C's uid (file creation, capabilities in use).
+func WaitMapped() error {
+	f := os.NewFile(syncFD, "userns-sync")
+	defer f.Close()
+	var b [1]byte
+	n, err := f.Read(b[:])
+	if n != 1 {
+		if err == nil {
+			err = errors.New("short read")
+		}
+		// P failed to map us and has said why; stay silent.
+		return errSilent
+	}
+	return nil
+}
+
+var errSilent = silentError{}
+
+type silentError struct{}
+
+func (silentError) Error() string { return "user namespace setup failed" }
+func (silentError) ExitCode() int { return 125 }
+
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }
