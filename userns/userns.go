@@ -50,6 +50,8 @@ type Config struct {
 	Env        []string   // nil: os.Environ()
 	ExtraFiles []*os.File // become fd 4, 5, ... in C
 	Verbose    bool       // note the chosen mode on stderr
+	// Stdin, Stdout, Stderr of C; nil means rl's own.
+	Stdin, Stdout, Stderr *os.File
 	// Setpgid puts C in its own process group, so that signals from the
 	// terminal reach only P, which forwards them once.
 	Setpgid bool
@@ -177,9 +179,9 @@ func Start(cfg Config) (*Child, error) {
 		Path:       self,
 		Args:       cfg.Args,
 		Env:        env,
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
+		Stdin:      orFile(cfg.Stdin, os.Stdin),
+		Stdout:     orFile(cfg.Stdout, os.Stdout),
+		Stderr:     orFile(cfg.Stderr, os.Stderr),
 		ExtraFiles: append([]*os.File{r}, cfg.ExtraFiles...),
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
@@ -226,6 +228,13 @@ func Start(cfg Config) (*Child, error) {
 	}
 	w.Close()
 	return &Child{Cmd: cmd, Plan: plan}, nil
+}
+
+func orFile(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
 }
 
 func sysMap(m []idmap.Mapping) []syscall.SysProcIDMap {
