@@ -9,3 +9,20 @@ export CGO_ENABLED := 0
 .PHONY: build
 build:
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o rl ./cmd/rl
+
+# The README's two commands.
+.PHONY: demo test
+demo:
+	testdata/demo.sh
+test:
+	testdata/test.sh
+
+.PHONY: lint
+lint:
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt: $$bad"; exit 1; fi
+	$(GO) vet -tags '$(TAGS)' ./...
+
+# Side-by-side timings against podman and the unshare floor (not part of test).
+.PHONY: bench
+bench: build
+	bench/bench.sh

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"go.podman.io/storage/pkg/reexec"
+)
+
+// TestMain makes this test binary double as rl: testscript runs it as `rl`
+// (it dispatches on argv[0], which rl keeps when it re-executes itself).
+func TestMain(m *testing.M) {
+	// storage re-executes /proc/self/exe as "storage-untar" and the like;
+	// without this, such a child would run the whole test suite again.
+	if reexec.Init() {
+		return
+	}
+	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlMain}))
+}
+
+// TestScripts runs the black-box CLI tests in testdata/script, as the
+// unprivileged user, twice: without XDG_RUNTIME_DIR (su, runuser, cron and
+// Slurm jobs on hosts without systemd) and with a private one.
+func TestScripts(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Fatal("the CLI tests run containers and must not run as root (it would prove nothing): run `make test`, which re-runs them as the unprivileged test user")
+	}
+	for _, xdg := range []bool{false, true} {
+		name := "no-xdg"
+		if xdg {
+			name = "xdg"
+		}
+		t.Run(name, func(t *testing.T) {
+			testscript.Run(t, testscript.Params{
+				Dir:                 "testdata/script",
+				RequireExplicitExec: true,
+				Setup:               func(e *testscript.Env) error { return setupScript(e, xdg) },
+				Condition:           condition,
+			})
+		})
+	}
+}
+
+func setupScript(e *testscript.Env, xdg bool) error {
+	// A fresh HOME per script: its own image store, config and auth files.
+	home := filepath.Join(e.WorkDir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return err
+	}
+	e.Setenv("HOME", home)
+	e.Setenv("XDG_RUNTIME_DIR", "")
+	if xdg {
+		run := filepath.Join(e.WorkDir, "run")
+		if err := os.Mkdir(run, 0o700); err != nil {
+			return err
+		}
+		e.Setenv("XDG_RUNTIME_DIR", run)
+	}
+	for _, k := range []string{"RL_TEST_REGISTRY", "RL_TEST_CACHE", "CI", "TERM"} {
+		e.Setenv(k, os.Getenv(k))
+	}
+	if os.Getenv("RL_TEST_REGISTRY") == "" {
+		e.Setenv("RL_TEST_REGISTRY", "127.0.0.1:5000")
+	}
+	if os.Getenv("RL_TEST_CACHE") == "" {
+		e.Setenv("RL_TEST_CACHE", "/var/tmp/rl-test-cache")
+	}
+	e.Setenv("UID", fmt.Sprint(os.Getuid()))
+	e.Setenv("GID", fmt.Sprint(os.Getgid()))
+	return nil
+}
+
+// condition answers the script conditions. A prerequisite that is missing
+// skips the script on a developer's machine but fails it in CI, where
+// everything must be there (CI=true).
+func condition(cond string) (bool, error) {
+	var ok bool
+	var why string
+	switch cond {
+	case "subuid":
+		ok, why = haveSubuid()
+	case "fuse":
+		ok, why = haveFuse()
+	case "overlay":
+		ok, why = haveOverlay()
+	case "registry":
+		ok, why = haveRegistry()
+	case "podman":
+		_, err := exec.LookPath("podman")
+		ok, why = err == nil, "podman is not installed"
+	case "cgroup2":
+		// Legitimately absent on hybrid-cgroup hosts such as the CI
+		// machine: never an error. The VM test covers delegation.
+		ok, _ = haveDelegatedCgroup2()
+		return ok, nil
+	case "root":
+		return os.Getuid() == 0, nil
+	default:
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if !ok && os.Getenv("CI") == "true" {
+		return false, fmt.Errorf("prerequisite [%s] is missing in CI: %s", cond, why)
+	}
+	return ok, nil
+}
+
+func haveSubuid() (bool, string) {
+	if _, err := exec.LookPath("newuidmap"); err != nil {
+		return false, "newuidmap not found (apt-get install uidmap)"
+	}
+	u := os.Getenv("USER")
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false, err.Error()
+		}
+		found := false
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, u+":") || strings.HasPrefix(l, fmt.Sprint(os.Getuid())+":") {
+				found = true
+			}
+		}
+		if !found {
+			return false, "no range for " + u + " in " + f
+		}
+	}
+	return true, ""
+}
+
+func haveFuse() (bool, string) {
+	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+	if err != nil {
+		return false, err.Error()
+	}
+	f.Close()
+	if _, err := exec.LookPath("fuse-overlayfs"); err != nil {
+		return false, "fuse-overlayfs not found"
+	}
+	return true, ""
+}
+
+// haveOverlay probes native overlayfs in a user namespace with userxattr.
+func haveOverlay() (bool, string) {
+	dir, err := os.MkdirTemp("", "rl-overlay-probe")
+	if err != nil {
+		return false, err.Error()
+	}
+	defer os.RemoveAll(dir)
+	script := `cd "$1" && mkdir l u w m && mount -t overlay -o lowerdir=l,upperdir=u,workdir=w,userxattr overlay m`
+	out, err := exec.Command("unshare", "-Urm", "sh", "-c", script, "sh", dir).CombinedOutput()
+	if err != nil {
+		return false, strings.TrimSpace(string(out))
+	}
+	return true, ""
+}
+
+func haveRegistry() (bool, string) {
+	addr := os.Getenv("RL_TEST_REGISTRY")
+	if addr == "" {
+		addr = "127.0.0.1:5000"
+	}
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false, "no registry at " + addr + " (testdata/registry.sh start)"
+	}
+	c.Close()
+	return true, ""
+}
+
+func haveDelegatedCgroup2() (bool, string) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return false, err.Error()
+	}
+	line := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(line, "0::") || strings.Contains(line, "\n") {
+		return false, "not a pure cgroup v2 host"
+	}
+	dir := filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(line, "0::"))
+	if err := unixAccessW(filepath.Join(dir, "cgroup.subtree_control")); err != nil {
+		return false, "own cgroup not delegated: " + err.Error()
+	}
+	return true, ""
+}

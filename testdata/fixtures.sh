@@ -1,0 +1,51 @@
+#!/bin/bash
+# fixtures.sh: build the test images offline and push them to the local
+# registry with skopeo, a client rl did not write. Needs the registry
+# (registry.sh start). The Debian image is built once with debootstrap from
+# the Debian mirror apt already uses, and cached.
+#   busybox: $RL_TEST_REGISTRY/busybox:latest   (also an OCI layout in $CACHE/busybox)
+#   debian:  $RL_TEST_REGISTRY/debian:12        (when RL_TEST_DEBIAN != 0)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ADDR=${RL_TEST_REGISTRY:-127.0.0.1:5000}
+CACHE=${RL_TEST_CACHE:-/var/tmp/rl-test-cache}
+mkdir -p "$CACHE"
+chmod 0755 "$CACHE"
+
+CGO_ENABLED=0 go build -o "$CACHE/mkimage" ./testdata/mkimage
+rm -rf "$CACHE/busybox"
+"$CACHE/mkimage" -busybox /bin/busybox -o "$CACHE/busybox"
+rm -f "$CACHE/busybox.tar"
+skopeo copy -q "oci:$CACHE/busybox:latest" "docker-archive:$CACHE/busybox.tar:localhost/busybox:latest"
+chmod -R a+rX "$CACHE/busybox" "$CACHE/busybox.tar"
+if [ "${1:-}" = --no-push ]; then
+	exit 0
+fi
+skopeo copy -q --dest-tls-verify=false "oci:$CACHE/busybox:latest" "docker://$ADDR/busybox:latest"
+
+if [ "${RL_TEST_DEBIAN:-1}" != 0 ]; then
+	if [ ! -f "$CACHE/debian.tar" ]; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "fixtures: the Debian image needs root once (debootstrap); skipping it" >&2
+		else
+			# The mirror apt already uses (the only one reachable in CI).
+			mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+				grep -E '^(deb |URIs:)' | grep -oE 'https?://[^ ]+' | grep -v security | head -1 || true)
+			mirror=${mirror:-http://deb.debian.org/debian}
+			root=$(mktemp -d)
+			debootstrap --variant=minbase bookworm "$root" "$mirror" >"$CACHE/debootstrap.log" 2>&1
+			rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+			tar --numeric-owner --sort=name --mtime=@1700000000 -C "$root" -cf "$CACHE/debian.tar.tmp" .
+			rm -rf "$root"
+			mv "$CACHE/debian.tar.tmp" "$CACHE/debian.tar"
+		fi
+	fi
+	if [ -f "$CACHE/debian.tar" ]; then
+		if [ ! -d "$CACHE/debian" ]; then
+			"$CACHE/mkimage" -rootfs-tar "$CACHE/debian.tar" -o "$CACHE/debian.tmp"
+			mv "$CACHE/debian.tmp" "$CACHE/debian"
+		fi
+		skopeo copy -q --dest-tls-verify=false "oci:$CACHE/debian:latest" "docker://$ADDR/debian:12"
+		chmod -R a+rX "$CACHE/debian"
+	fi
+fi
