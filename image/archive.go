@@ -1,0 +1,282 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/distribution/reference"
+	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/docker"
+	"go.podman.io/image/v5/docker/archive"
+	ociarchive "go.podman.io/image/v5/oci/archive"
+	istorage "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/tarball"
+	"go.podman.io/image/v5/types"
+)
+
+// copyImage copies src to dst with the policy of this user.
+func copyImage(ctx context.Context, dst, src types.ImageReference, sys *types.SystemContext, o Options) error {
+	pc, err := policyContext(sys)
+	if err != nil {
+		return err
+	}
+	defer pc.Destroy()
+	_, err = copy.Image(ctx, pc, dst, src, &copy.Options{ReportWriter: o.progress(), SourceCtx: sys, DestinationCtx: sys})
+	return err
+}
+
+// Load stores the images of a docker-archive or oci-archive file (as
+// written by docker save, podman save, skopeo) and returns their names
+// (or IDs for untagged images).
+func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, error) {
+	if path == "-" || path == "" {
+		tmp, err := spool(os.Stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading the archive from standard input: %w", err)
+		}
+		defer os.Remove(tmp)
+		path = tmp
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	sys, err := o.SystemContext()
+	if err != nil {
+		return nil, err
+	}
+	names, derr := s.loadDocker(ctx, path, sys, o)
+	if derr == nil {
+		return names, nil
+	}
+	names, oerr := s.loadOCI(ctx, path, sys, o)
+	if oerr == nil {
+		return names, nil
+	}
+	return nil, fmt.Errorf("load %s: neither a docker-archive (%s) nor an oci-archive (%s)", path, lastPart(derr.Error()), lastPart(oerr.Error()))
+}
+
+func (s *Store) loadDocker(ctx context.Context, path string, sys *types.SystemContext, o Options) ([]string, error) {
+	r, err := archive.NewReader(sys, path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	groups, err := r.List()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, refs := range groups {
+		for _, src := range refs {
+			dst, name, err := s.destFor(ctx, src, sys)
+			if err != nil {
+				return nil, err
+			}
+			if err := copyImage(ctx, dst, src, sys, o); err != nil {
+				return nil, fmt.Errorf("loading %s: %w", name, err)
+			}
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+func (s *Store) loadOCI(ctx context.Context, path string, sys *types.SystemContext, o Options) ([]string, error) {
+	src, err := ociarchive.NewReference(path, "")
+	if err != nil {
+		return nil, err
+	}
+	dst, name, err := s.destFor(ctx, src, sys)
+	if err != nil {
+		return nil, err
+	}
+	if err := copyImage(ctx, dst, src, sys, o); err != nil {
+		return nil, fmt.Errorf("loading %s: %w", name, err)
+	}
+	return []string{name}, nil
+}
+
+// destFor names the stored copy of src after its tag, or by its ID (the
+// digest of its config, as docker and podman compute it) when untagged.
+func (s *Store) destFor(ctx context.Context, src types.ImageReference, sys *types.SystemContext) (types.ImageReference, string, error) {
+	if n := src.DockerReference(); n != nil {
+		dst, err := istorage.Transport.NewStoreReference(s.S, reference.TagNameOnly(n), "")
+		return dst, n.String(), err
+	}
+	img, err := src.NewImage(ctx, sys)
+	if err != nil {
+		return nil, "", err
+	}
+	defer img.Close()
+	id := img.ConfigInfo().Digest.Encoded()
+	dst, err := istorage.Transport.NewStoreReference(s.S, nil, id)
+	return dst, id, err
+}
+
+func spool(r io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "rl-load-*.tar")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// Save writes images to an archive file: docker-archive (several images,
+// tagged) or oci-archive (one image).
+func (s *Store) Save(ctx context.Context, names []string, path, format string, o Options) error {
+	sys, err := o.SystemContext()
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "", "docker-archive":
+		w, err := archive.NewWriter(sys, path)
+		if err != nil {
+			return fmt.Errorf("save: %w", err)
+		}
+		for _, name := range names {
+			si, err := s.find(name)
+			if err != nil {
+				return err
+			}
+			src, err := istorage.Transport.NewStoreReference(s.S, nil, si.ID)
+			if err != nil {
+				return err
+			}
+			var tagged reference.NamedTagged
+			if n, err := Normalize(name); err == nil && !strings.HasPrefix(si.ID, name) {
+				if nt, ok := n.(reference.NamedTagged); ok {
+					tagged = nt
+				}
+				for _, full := range si.Names {
+					if matchesShort(full, name) {
+						if fn, err := reference.ParseNormalizedNamed(full); err == nil {
+							if nt, ok := fn.(reference.NamedTagged); ok {
+								tagged = nt
+							}
+						}
+					}
+				}
+			}
+			dst, err := w.NewReference(tagged)
+			if err != nil {
+				return err
+			}
+			if err := copyImage(ctx, dst, src, sys, o); err != nil {
+				w.Close()
+				return fmt.Errorf("saving %s: %w", name, err)
+			}
+		}
+		return w.Close()
+	case "oci-archive":
+		if len(names) != 1 {
+			return errors.New("save: oci-archive holds one image; name exactly one")
+		}
+		si, err := s.find(names[0])
+		if err != nil {
+			return err
+		}
+		src, err := istorage.Transport.NewStoreReference(s.S, nil, si.ID)
+		if err != nil {
+			return err
+		}
+		refName := ""
+		if len(si.Names) > 0 {
+			refName = si.Names[0]
+		}
+		dst, err := ociarchive.NewReference(path, refName)
+		if err != nil {
+			return err
+		}
+		return copyImage(ctx, dst, src, sys, o)
+	default:
+		return fmt.Errorf("save: unknown format %q: want docker-archive or oci-archive", format)
+	}
+}
+
+// Import makes a one-layer image from a root filesystem tarball, as docker
+// import does, and names it.
+func (s *Store) Import(ctx context.Context, path, name string, o Options) (string, error) {
+	n, err := Normalize(name)
+	if err != nil {
+		return "", err
+	}
+	full := n.String()
+	if IsShortName(name) {
+		full = "localhost/" + strings.TrimPrefix(full, "docker.io/library/")
+		if n, err = Normalize(full); err != nil {
+			return "", err
+		}
+	}
+	if path != "-" {
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("import: %w", err)
+		}
+	}
+	var stdin []byte
+	if path == "-" {
+		if stdin, err = io.ReadAll(os.Stdin); err != nil {
+			return "", err
+		}
+	}
+	src, err := tarball.NewReference([]string{path}, stdin)
+	if err != nil {
+		return "", fmt.Errorf("import %s: %w", path, err)
+	}
+	dst, err := istorage.Transport.NewStoreReference(s.S, n, "")
+	if err != nil {
+		return "", err
+	}
+	sys, err := o.SystemContext()
+	if err != nil {
+		return "", err
+	}
+	if err := copyImage(ctx, dst, src, sys, o); err != nil {
+		return "", fmt.Errorf("import %s: %s", path, lastPart(err.Error()))
+	}
+	return full, nil
+}
+
+// Push copies an image from the store to a registry.
+func (s *Store) Push(ctx context.Context, name, dest string, o Options) error {
+	si, err := s.find(name)
+	if err != nil {
+		return err
+	}
+	if dest == "" {
+		dest = name
+	}
+	n, err := Normalize(dest)
+	if err != nil {
+		return err
+	}
+	src, err := istorage.Transport.NewStoreReference(s.S, nil, si.ID)
+	if err != nil {
+		return err
+	}
+	dst, err := docker.NewReference(n)
+	if err != nil {
+		return err
+	}
+	sys, err := o.SystemContext()
+	if err != nil {
+		return err
+	}
+	if err := copyImage(ctx, dst, src, sys, o); err != nil {
+		e := pullError(n.String(), err)
+		return errors.New(strings.Replace(e.Error(), "pulling", "pushing", 1))
+	}
+	return nil
+}
