@@ -171,3 +171,27 @@ func Size(m []Mapping) uint64 {
 	}
 	return n
 }
+
+// KeepID returns the map of a nested user namespace that shows the invoking
+// user as id inside (podman's --userns=keep-id). The outer namespace
+// (rl's) has the user at 0 and size ids in all; the nested one maps
+// id -> outer 0, 0..id-1 -> outer 1..id, and the rest, id+1..size-1, to
+// themselves. With size 1 (single-uid mode) only id exists inside.
+func KeepID(id, size uint32) []Mapping {
+	if size <= 1 {
+		return []Mapping{{ContainerID: id, HostID: 0, Size: 1}}
+	}
+	if id >= size {
+		// Not enough subordinate ids to place the user at id with the
+		// ranges below it: keep what fits below, then the user.
+		return []Mapping{{ContainerID: 0, HostID: 1, Size: size - 1}, {ContainerID: id, HostID: 0, Size: 1}}
+	}
+	m := []Mapping{{ContainerID: id, HostID: 0, Size: 1}}
+	if id > 0 {
+		m = append(m, Mapping{ContainerID: 0, HostID: 1, Size: id})
+	}
+	if size > id+1 {
+		m = append(m, Mapping{ContainerID: id + 1, HostID: id + 1, Size: size - id - 1})
+	}
+	return m
+}

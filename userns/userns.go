@@ -200,7 +200,7 @@ func Start(cfg Config) (*Child, error) {
 		// runs unmapped and would drop every capability. Raising them to
 		// ambient (allowed: a new user namespace starts with all of them)
 		// keeps them across that execve and saves a second one.
-		cmd.SysProcAttr.AmbientCaps = allCaps()
+		cmd.SysProcAttr.AmbientCaps = AllCaps()
 	}
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -245,7 +245,8 @@ func sysMap(m []idmap.Mapping) []syscall.SysProcIDMap {
 	return out
 }
 
-func allCaps() []uintptr {
+// AllCaps lists every capability the running kernel knows (cap_last_cap).
+func AllCaps() []uintptr {
 	last := unix.CAP_LAST_CAP
 	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {

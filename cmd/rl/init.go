@@ -1,7 +1,12 @@
 package main
 
-// initCommand is argv[1] of I, the container's first process (see DESIGN.md).
-const initCommand = "__init"
+import (
+	"rl/container"
+	"rl/container/child"
+)
 
-// runInit is replaced by the container/init package's entry point.
-func runInit() int { return exitRLFailed }
+// initCommand is argv[1] of I, the container's first process (see DESIGN.md).
+const initCommand = container.InitCommand
+
+// runInit is I: it sets the container up and executes its command.
+func runInit() int { return child.Main() }

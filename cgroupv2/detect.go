@@ -1,0 +1,98 @@
+package cgroupv2
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Host is what detection found about the caller's cgroup.
+type Host struct {
+	Layout      string // "v2", "hybrid", "v1" or "none"
+	Path        string // the caller's cgroup directory (v2 only)
+	Delegated   bool   // owned by the caller and writable
+	Controllers []string
+	Reason      string // why limits cannot be enforced ("" when they can)
+}
+
+// Detect inspects the calling process's cgroup. uid is the host user
+// (files of a delegated cgroup are owned by it).
+func Detect(uid int) Host {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
+		return Host{Layout: "none", Reason: "no cgroup file system is mounted at /sys/fs/cgroup"}
+	}
+	if st.Type != unix.CGROUP2_SUPER_MAGIC {
+		if unix.Statfs("/sys/fs/cgroup/unified", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			return Host{Layout: "hybrid", Reason: "this host uses hybrid cgroups (v1 controllers, an empty v2 tree): limits need the unified cgroup v2 hierarchy"}
+		}
+		return Host{Layout: "v1", Reason: "this host uses cgroup v1: rootless limits need cgroup v2"}
+	}
+	rel, err := ownCgroup("/proc/self/cgroup")
+	if err != nil {
+		return Host{Layout: "v2", Reason: err.Error()}
+	}
+	h := Host{Layout: "v2", Path: filepath.Join("/sys/fs/cgroup", rel)}
+	b, err := os.ReadFile(filepath.Join(h.Path, "cgroup.controllers"))
+	if err == nil {
+		h.Controllers = strings.Fields(string(b))
+	}
+	var fst unix.Stat_t
+	if err := unix.Stat(h.Path, &fst); err != nil || int(fst.Uid) != uid || unix.Access(filepath.Join(h.Path, "cgroup.subtree_control"), unix.W_OK) != nil {
+		h.Reason = fmt.Sprintf("your cgroup %s is not delegated to you", rel)
+		return h
+	}
+	h.Delegated = true
+	return h
+}
+
+// ownCgroup reads the cgroup v2 path ("0::/...") of a /proc/PID/cgroup file.
+func ownCgroup(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s has no cgroup v2 entry", file)
+}
+
+// Hint tells how to get a delegated subtree.
+const Hint = "boot with systemd.unified_cgroup_hierarchy=1 and enable delegation (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without limit flags"
+
+// CanEnforce reports, as an error naming the first limit flag, why the
+// limits cannot be enforced here, or nil when they can.
+func CanEnforce(l *Limits) error {
+	h := Detect(os.Getuid())
+	flag := "limits"
+	if len(l.Set) > 0 {
+		flag = l.Set[0]
+	}
+	if h.Reason != "" {
+		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason)}
+	}
+	have := map[string]bool{}
+	for _, c := range h.Controllers {
+		have[c] = true
+	}
+	for _, c := range l.Controllers() {
+		if !have[c] {
+			return &refusal{fmt.Sprintf("%s cannot be enforced: the %s controller is not delegated to your cgroup %s", flag, c, h.Path)}
+		}
+	}
+	return nil
+}
+
+type refusal struct{ msg string }
+
+func (e *refusal) Error() string { return e.msg }
+func (e *refusal) Hint() string  { return Hint }

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+
+	"rl/container"
+	"rl/image"
+	"rl/network"
+	"rl/rootfs"
+	"rl/spec"
+	"rl/userns"
+)
+
+func init() {
+	register(&command{
+		Name:  "run",
+		Short: "Run a command in a new container",
+		Usage: "rl run [OPTIONS] IMAGE [COMMAND [ARG...]]",
+		Run:   runRun,
+	})
+}
+
+// runRun is both halves of `rl run`: in P (the host) it validates every
+// flag, then starts C in rl's user namespace and relays signals and the
+// terminal; in C it prepares and runs the container (runInside).
+func runRun(args []string) error {
+	c := commands["run"]
+	fs := newFlags(c)
+	f := &runFlags{}
+	f.define(fs)
+	if err := parse(c, fs, args, exitRLFailed); err != nil {
+		return err
+	}
+	cfg, err := f.validate(fs, fs.Args())
+	if err != nil {
+		return err
+	}
+	if userns.IsChild() {
+		return runInside(cfg)
+	}
+	return runHost(cfg)
+}
+
+// runHost is P: every flag is valid; now start C and stay with it.
+func runHost(cfg *runConfig) error {
+	ucfg := userns.Config{Args: os.Args, Verbose: verbose(), Setpgid: true}
+	if !cfg.Flags.interactive {
+		devnull, err := os.Open(os.DevNull)
+		if err != nil {
+			return err
+		}
+		defer devnull.Close()
+		ucfg.Stdin = devnull
+	}
+	var term *terminal
+	if cfg.Opts.Terminal {
+		var err error
+		if term, err = newTerminal(cfg.Flags.interactive); err != nil {
+			return err
+		}
+		defer term.Close()
+		ucfg.ExtraFiles = []*os.File{term.childEnd} // fd 4 in C
+	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, userns.ForwardedSignals...)
+	defer signal.Stop(sigs)
+	ch, err := userns.Start(ucfg)
+	if err != nil {
+		return err
+	}
+	if term != nil {
+		term.childEnd.Close()
+		go term.Serve()
+	}
+	waited := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == unix.SIGWINCH && term != nil {
+					term.Resize()
+					continue
+				}
+				ch.Cmd.Process.Signal(s)
+			case <-waited:
+				return
+			}
+		}
+	}()
+	werr := ch.Cmd.Wait()
+	close(waited)
+	if term != nil {
+		term.Drain()
+	}
+	st, err := userns.Status(ch.Cmd.ProcessState, werr)
+	if err != nil {
+		return err
+	}
+	return exitStatus(st)
+}
+
+// runInside is C: uid 0 in rl's user namespace, in a private mount
+// namespace. Steps in order; each undoes itself on the way out.
+func runInside(cfg *runConfig) error {
+	if cfg.Limits != nil {
+		return errLimitsNotWired
+	}
+	store, err := image.Open()
+	if err != nil {
+		return err
+	}
+	img, err := findImage(store, cfg)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	id := newID()
+	if cfg.Flags.name != "" {
+		id = cfg.Flags.name
+	}
+	base := filepath.Join(store.GraphRoot(), "rl-containers")
+	removeStale(base)
+	dir := filepath.Join(base, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		store.Close()
+		return fmt.Errorf("creating the container directory %s: %w", dir, err)
+	}
+	// The pid file lets a later run remove this directory if C is killed.
+	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	defer os.RemoveAll(dir)
+	release, err := store.MarkInUse(id, img.ID)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	defer release()
+	layers, err := store.LayerDirs(img)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	// The image's layers stay on disk while the container runs; the
+	// store's locks are not needed any more.
+	store.Close()
+	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
+	if err != nil {
+		return err
+	}
+	defer rfs.Release()
+	if verbose() {
+		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
+	}
+	in, err := specInput(cfg, img, id, rfs.Path, dir)
+	if err != nil {
+		return err
+	}
+	s, err := spec.Build(in)
+	if err != nil {
+		return &usageError{Msg: "run: " + err.Error(), Code: exitRLFailed}
+	}
+	if cfg.Flags.dryRun {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	rc := container.Config{Spec: s, Argv0: os.Args[0], Prepare: prepareNetwork(cfg)}
+	if cfg.Flags.interactive {
+		rc.Stdin = os.Stdin
+	}
+	if cfg.Opts.Terminal {
+		rc.Console = os.NewFile(4, "console")
+	}
+	st, err := container.Run(rc)
+	if err != nil {
+		return err
+	}
+	return exitStatus(st)
+}
+
+// findImage looks the image up, pulling it as --pull says.
+func findImage(store *image.Store, cfg *runConfig) (*image.Image, error) {
+	pull := func() (*image.Image, error) {
+		ctx, stop := interruptible()
+		defer stop()
+		return store.Pull(ctx, cfg.Image, image.Options{TLSVerify: cfg.TLSVerify, Creds: cfg.Flags.creds, Quiet: !isTerminal(os.Stderr)})
+	}
+	if cfg.Pull == "always" {
+		return pull()
+	}
+	img, err := store.Lookup(cfg.Image)
+	if err == nil || !errors.Is(err, image.ErrNotFound) {
+		return img, err
+	}
+	if cfg.Pull == "never" {
+		return nil, &hintErr{fmt.Errorf("image %s is not in the store and --pull=never", cfg.Image), "rl pull " + cfg.Image}
+	}
+	return pull()
+}
+
+// specInput gathers what spec.Build needs from the rootfs and the host.
+func specInput(cfg *runConfig, img *image.Image, id, root, dir string) (spec.Input, error) {
+	uid, gid := userns.HostIDs()
+	in := spec.Input{Options: cfg.Opts, Image: img.Config, ID: newIDIfName(id), Rootfs: root,
+		HostUID: uint32(uid), HostGID: uint32(gid), UIDs: mapSize("/proc/self/uid_map"), GIDs: mapSize("/proc/self/gid_map")}
+	in.Passwd = readInRoot(root, "/etc/passwd")
+	in.Group = readInRoot(root, "/etc/group")
+	if cfg.Opts.KeepID {
+		in.HostUser, in.HostHome = hostUser(uid)
+		if !spec.HasUID(in.Passwd, uint32(uid)) {
+			// podman adds the user to the image's passwd (in the upper
+			// dir: the image stays untouched).
+			line := spec.PasswdLine(in.HostUser, uint32(uid), uint32(gid), in.HostHome)
+			if err := appendInRoot(root, "/etc/passwd", line); err != nil {
+				return in, err
+			}
+			in.Passwd += line
+		}
+	}
+	hostname := cfg.Opts.Hostname
+	if hostname == "" {
+		hostname = in.ID[:12]
+	}
+	files := map[string]string{"hostname": hostname + "\n"}
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	files["resolv.conf"] = network.Resolv(network.ResolvInput{Mode: cfg.Network, HostFile: string(hostResolv),
+		DNS: cfg.Flags.dns, Search: cfg.Flags.dnsSearch, Options: cfg.Flags.dnsOption})
+	if !cfg.Flags.noHosts {
+		hostHosts, _ := os.ReadFile("/etc/hosts")
+		files["hosts"] = network.Hosts(network.HostsInput{Mode: cfg.Network, Hostname: hostname, Extra: cfg.AddHosts, HostFile: string(hostHosts)})
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return in, err
+		}
+	}
+	in.HostnameFile = filepath.Join(dir, "hostname")
+	in.ResolvFile = filepath.Join(dir, "resolv.conf")
+	if !cfg.Flags.noHosts {
+		in.HostsFile = filepath.Join(dir, "hosts")
+	}
+	return in, nil
+}
+
+// prepareNetwork returns the hook that connects the container's net
+// namespace once its first process exists.
+func prepareNetwork(cfg *runConfig) func(int) (func(), error) {
+	if cfg.Network.Kind != network.SlirpMode {
+		return nil
+	}
+	return func(pid int) (func(), error) {
+		sl, err := network.StartSlirp(pid, cfg.Network)
+		if err != nil {
+			return nil, err
+		}
+		if len(cfg.Publish) == 0 {
+			return sl.Stop, nil
+		}
+		ports, err := network.Publish(pid, cfg.Publish)
+		if err != nil {
+			sl.Stop()
+			return nil, err
+		}
+		return func() { ports.Stop(); sl.Stop() }, nil
+	}
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newIDIfName keeps a 64-hex id and derives one for a --name (the
+// hostname defaults to the first 12 characters of the id, as docker).
+func newIDIfName(id string) string {
+	if len(id) == 64 {
+		return id
+	}
+	return newID()
+}
+
+// removeStale removes the directories of containers whose rl was killed
+// (their mounts went with their mount namespace; the upper dir did not).
+func removeStale(base string) {
+	ents, _ := os.ReadDir(base)
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(base, e.Name(), "pid"))
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err == nil && pid > 0 && unix.Kill(pid, 0) == nil {
+			continue
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		os.RemoveAll(filepath.Join(base, e.Name()))
+	}
+}
+
+func mapSize(file string) uint32 {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 1
+	}
+	var n uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 {
+			s, _ := strconv.ParseUint(f[2], 10, 32)
+			n += s
+		}
+	}
+	return uint32(min(n, 1<<32-1))
+}
+
+// readInRoot reads a file of the image, resolving symlinks inside root.
+func readInRoot(root, name string) string {
+	p, err := securejoin.SecureJoin(root, name)
+	if err != nil {
+		return ""
+	}
+	b, _ := os.ReadFile(p)
+	return string(b)
+}
+
+func appendInRoot(root, name, line string) error {
+	p, err := securejoin.SecureJoin(root, name)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("adding your user to the image's %s: %w", name, err)
+	}
+	defer f.Close()
+	_, err = f.WriteString(line)
+	return err
+}
+
+// errLimitsNotWired: the host passed cgroupv2.CanEnforce, but rl cannot yet
+// place a container in a cgroup of its own; refusing is the honest answer.
+var errLimitsNotWired = &hintErr{errors.New("resource limits: creating a per-container cgroup is not implemented yet"), "run without limit flags"}

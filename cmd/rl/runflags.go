@@ -1,0 +1,346 @@
+package main
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"rl/cgroupv2"
+	"rl/network"
+	"rl/spec"
+)
+
+// runFlags are the raw flags of `rl run`.
+type runFlags struct {
+	volumes, mounts, tmpfs        []string
+	env, envFiles                 []string
+	workdir, user                 string
+	groupAdd                      []string
+	entrypoint                    string
+	hostname, name                string
+	rm, interactive, tty          bool
+	readOnly, init, privileged    bool
+	detach, dryRun                bool
+	userns                        string
+	capAdd, capDrop, securityOpts []string
+	pull, networkMode             string
+	publish                       []string
+	dns, dnsSearch, dnsOption     []string
+	addHost                       []string
+	noHosts                       bool
+	tlsVerify                     bool
+	creds                         string
+	limits                        limitFlags
+	cgroups                       string
+}
+
+func (f *runFlags) define(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount `HOST:CONTAINER[:ro|rw]`")
+	fs.StringArrayVar(&f.mounts, "mount", nil, "mount `type=bind|tmpfs,source=,target=[,readonly]`")
+	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]`")
+	fs.StringArrayVarP(&f.env, "env", "e", nil, "set `KEY=VALUE` (KEY alone: the host's value)")
+	fs.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from `FILE`")
+	fs.StringVarP(&f.workdir, "workdir", "w", "", "working `DIR` inside the container")
+	fs.StringVarP(&f.user, "user", "u", "", "run as `USER[:GROUP]` (names or numbers)")
+	fs.StringArrayVar(&f.groupAdd, "group-add", nil, "add a supplementary `GROUP`")
+	fs.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint with `CMD`")
+	fs.StringVarP(&f.hostname, "hostname", "h", "", "container host `NAME`")
+	fs.StringVar(&f.name, "name", "", "container `NAME`")
+	fs.BoolVar(&f.rm, "rm", false, "remove the container when it exits (always done; rl keeps no stopped containers)")
+	fs.BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin open")
+	fs.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-terminal")
+	fs.BoolVar(&f.readOnly, "read-only", false, "mount the root file system read-only")
+	fs.BoolVar(&f.init, "init", false, "run a reaping init (tini or catatonit) as pid 1")
+	fs.BoolVar(&f.privileged, "privileged", false, "all capabilities inside the user namespace, no masked paths")
+	fs.BoolVarP(&f.detach, "detach", "d", false, "not supported: rl runs containers in the foreground")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the OCI runtime configuration (config.json) instead of running")
+	fs.StringVar(&f.userns, "userns", "", "user namespace mode: `keep-id` or host (the default)")
+	fs.StringSliceVar(&f.capAdd, "cap-add", nil, "add `CAPABILITIES`")
+	fs.StringSliceVar(&f.capDrop, "cap-drop", nil, "drop `CAPABILITIES`")
+	fs.StringArrayVar(&f.securityOpts, "security-opt", nil, "`no-new-privileges`")
+	fs.StringVar(&f.pull, "pull", "missing", "pull the image: `missing`, always or never")
+	fs.StringVar(&f.networkMode, "network", "", "`slirp4netns` (default), host or none")
+	fs.StringVar(&f.networkMode, "net", "", "same as --network")
+	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "publish `[IP:]HOSTPORT:PORT[/tcp|udp]`")
+	fs.StringSliceVar(&f.dns, "dns", nil, "DNS `SERVER`s")
+	fs.StringSliceVar(&f.dnsSearch, "dns-search", nil, "DNS search `DOMAIN`s")
+	fs.StringSliceVar(&f.dnsOption, "dns-option", nil, "resolv.conf `OPTION`s")
+	fs.StringArrayVar(&f.addHost, "add-host", nil, "add `NAME:IP` to /etc/hosts")
+	fs.BoolVar(&f.noHosts, "no-hosts", false, "do not write /etc/hosts")
+	fs.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS when pulling")
+	fs.StringVar(&f.creds, "creds", "", "`USER[:PASSWORD]` for pulling")
+	fs.StringVar(&f.cgroups, "cgroups", "enabled", "`enabled` or disabled (no cgroup of its own)")
+	f.limits.Define(fs)
+	fs.MarkHidden("net")
+}
+
+// runConfig is everything `rl run` decided before its first side effect.
+type runConfig struct {
+	Opts      spec.Options
+	Image     string
+	Network   network.Mode
+	Publish   []network.Port
+	AddHosts  []network.HostEntry
+	Pull      string
+	Limits    *cgroupv2.Limits
+	Flags     *runFlags
+	TLSVerify *bool
+}
+
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// validate checks every flag and turns them into a runConfig. It reads
+// files named by flags (--env-file, -v sources) but changes nothing.
+func (f *runFlags) validate(fs *pflag.FlagSet, args []string) (*runConfig, error) {
+	bad := func(format string, a ...any) error {
+		return &usageError{Msg: "run: " + fmt.Sprintf(format, a...), Code: exitRLFailed}
+	}
+	wrap := func(err error) error { return &hintedUsage{usageError{Msg: "run: " + err.Error(), Code: exitRLFailed}, hintOf(err)} }
+	if len(args) == 0 {
+		return nil, bad("an image name is required (usage: %s)", commands["run"].Usage)
+	}
+	c := &runConfig{Image: args[0], Flags: f}
+	o := &c.Opts
+	o.Args = args[1:]
+	if f.detach {
+		return nil, &hintedUsage{usageError{Msg: "run: --detach is not supported: rl has no daemon to keep the container", Code: exitRLFailed}, "run it in the background with your shell (rl run ... &) or under nohup/tmux"}
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("finding the current directory: %w", err)
+	}
+	for _, v := range f.volumes {
+		m, err := spec.ParseVolume(v, cwd)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return nil, bad("-v %s: host path %s does not exist", v, m.Source)
+		}
+		o.Mounts = append(o.Mounts, m)
+	}
+	for _, v := range f.mounts {
+		m, err := spec.ParseMount(v, cwd)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		if m.Type == "bind" {
+			if _, err := os.Stat(m.Source); err != nil {
+				return nil, bad("--mount %s: host path %s does not exist", v, m.Source)
+			}
+		}
+		o.Mounts = append(o.Mounts, m)
+	}
+	for _, v := range f.tmpfs {
+		m, err := spec.ParseTmpfs(v)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		o.Mounts = append(o.Mounts, m)
+	}
+	for _, m := range o.Mounts {
+		if m.Destination == "/" {
+			return nil, bad("cannot mount over the container's /")
+		}
+	}
+	// --env-file first, then -e, so that -e wins (docker).
+	var envs []string
+	for _, name := range f.envFiles {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, bad("--env-file %s: %v", name, unwrapPath(err))
+		}
+		e, err := spec.ParseEnvFile(name, string(b), os.LookupEnv)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		envs = append(envs, e...)
+	}
+	for _, v := range f.env {
+		e, err := spec.ParseEnv(v, os.LookupEnv)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		envs = append(envs, e...)
+	}
+	o.Env = envs
+	if f.workdir != "" && !strings.HasPrefix(f.workdir, "/") {
+		return nil, bad("-w %q: the working directory must be an absolute path", f.workdir)
+	}
+	o.Workdir, o.User, o.GroupAdd = f.workdir, f.user, f.groupAdd
+	if strings.HasPrefix(f.user, ":") || strings.HasSuffix(f.user, ":") || strings.Count(f.user, ":") > 1 {
+		return nil, bad("-u %q: want USER[:GROUP]", f.user)
+	}
+	if fs.Changed("entrypoint") {
+		e := f.entrypoint
+		o.Entrypoint = &e
+	}
+	if f.hostname != "" && (len(f.hostname) > 64 || !namePattern.MatchString(f.hostname)) {
+		return nil, bad("--hostname %q: not a valid host name", f.hostname)
+	}
+	o.Hostname = f.hostname
+	if f.name != "" && !namePattern.MatchString(f.name) {
+		return nil, bad("--name %q: names are [a-zA-Z0-9][a-zA-Z0-9_.-]*", f.name)
+	}
+	o.Terminal, o.ReadOnly, o.Privileged = f.tty, f.readOnly, f.privileged
+	switch f.userns {
+	case "", "host":
+	case "keep-id":
+		o.KeepID = true
+	default:
+		return nil, bad("--userns %q: want keep-id or host", f.userns)
+	}
+	for _, v := range f.capAdd {
+		cp, err := spec.ParseCap(v)
+		if err != nil {
+			return nil, bad("--cap-add: %v", err)
+		}
+		o.CapAdd = append(o.CapAdd, cp)
+	}
+	for _, v := range f.capDrop {
+		cp, err := spec.ParseCap(v)
+		if err != nil {
+			return nil, bad("--cap-drop: %v", err)
+		}
+		o.CapDrop = append(o.CapDrop, cp)
+	}
+	for _, v := range f.securityOpts {
+		switch v {
+		case "no-new-privileges", "no-new-privileges:true", "no-new-privileges=true":
+			o.NoNewPrivs = true
+		case "no-new-privileges:false", "no-new-privileges=false":
+		case "label=disable", "seccomp=unconfined", "apparmor=unconfined":
+			// Nothing to disable: rl applies no LSM profile or seccomp filter.
+		default:
+			return nil, bad("--security-opt %q: rl supports no-new-privileges only", v)
+		}
+	}
+	switch f.pull {
+	case "missing", "always", "never", "newer":
+		c.Pull = f.pull
+	default:
+		return nil, bad("--pull %q: want missing, always or never", f.pull)
+	}
+	if c.Network, err = network.ParseMode(f.networkMode); err != nil {
+		return nil, wrap(err)
+	}
+	o.HostNet = c.Network.Kind == network.Host
+	for _, p := range f.publish {
+		port, err := network.ParsePort(p)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		c.Publish = append(c.Publish, port)
+	}
+	if len(c.Publish) > 0 && c.Network.Kind != network.SlirpMode {
+		return nil, bad("-p needs the slirp4netns network; with --network %s there is nothing to publish", c.Network.Kind)
+	}
+	for _, h := range f.addHost {
+		e, err := network.ParseAddHost(h)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		c.AddHosts = append(c.AddHosts, e)
+	}
+	for _, d := range f.dns {
+		if !network.ValidIP(d) {
+			return nil, bad("--dns %q: not an IP address", d)
+		}
+	}
+	if err := network.Check(c.Network); err != nil {
+		return nil, wrap(err)
+	}
+	if f.init {
+		p, err := findInit()
+		if err != nil {
+			return nil, wrap(err)
+		}
+		o.Init = p
+	}
+	if f.tty && f.interactive && !isTerminal(os.Stdin) {
+		return nil, bad("the input device is not a TTY (drop -t, or run from a terminal)")
+	}
+	switch f.cgroups {
+	case "enabled", "disabled", "no-conmon":
+	default:
+		return nil, bad("--cgroups %q: want enabled or disabled", f.cgroups)
+	}
+	lim, err := f.limits.Parse(fs)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	if lim != nil {
+		if f.cgroups == "disabled" {
+			return nil, bad("resource limits need a cgroup; they cannot be combined with --cgroups=disabled")
+		}
+		if err := cgroupv2.CanEnforce(lim); err != nil {
+			return nil, wrap(err)
+		}
+		c.Limits = lim
+	}
+	if fs.Changed("tls-verify") {
+		v := f.tlsVerify
+		c.TLSVerify = &v
+	}
+	return c, nil
+}
+
+// findInit looks for a static init for --init: it is bind-mounted into
+// images whose libc is unknown, so it must not need one.
+func findInit() (string, error) {
+	for _, name := range []string{"catatonit", "tini-static", "/usr/libexec/podman/catatonit", "tini"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			continue
+		}
+		if f, err := elf.Open(p); err == nil {
+			static := true
+			for _, prog := range f.Progs {
+				if prog.Type == elf.PT_INTERP {
+					static = false
+				}
+			}
+			f.Close()
+			if static {
+				return p, nil
+			}
+		}
+	}
+	return "", &hintErr{fmt.Errorf("--init: no statically linked init (catatonit or tini-static) found"), "apt-get install catatonit (or tini)"}
+}
+
+type hintedUsage struct {
+	usageError
+	hint string
+}
+
+func (e *hintedUsage) Hint() string { return e.hint }
+func (e *hintedUsage) Unwrap() error { return &e.usageError }
+
+func hintOf(err error) string {
+	if h, ok := err.(hinter); ok {
+		return h.Hint()
+	}
+	return ""
+}
+
+type hintErr struct {
+	err  error
+	hint string
+}
+
+func (e *hintErr) Error() string { return e.err.Error() }
+func (e *hintErr) Unwrap() error { return e.err }
+func (e *hintErr) Hint() string  { return e.hint }
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

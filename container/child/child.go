@@ -1,0 +1,226 @@
+// Package child is the container side of rl's runtime: I, the process that
+// becomes pid 1 of the container. It is rl re-executed as `rl __init` by
+// the parent side (package container) with fresh pid, mount, uts, ipc, net
+// and cgroup namespaces. It reads the Spec from fd 3, sets the container up
+// in the order below, and replaces itself with the command (execve), after
+// which nothing of rl is left in the container's pid namespace.
+//
+// Everything runs on one locked OS thread: capabilities, credentials and
+// the bounding set are per thread, and the final execve takes the calling
+// thread's credentials (credentials(7), execve(2)).
+package child
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// File descriptors I gets from its parent.
+const (
+	SyncFD    = 3 // stream socket: Spec in (JSON), Report out
+	ConsoleFD = 4 // with -t: socket to P, the pty master is sent there
+)
+
+// Report is what I sends back when it cannot start the command. A
+// successful execve closes the socket (it is close-on-exec) instead.
+type Report struct {
+	Code int    // 125 set-up failed, 126 cannot invoke, 127 not found
+	Msg  string // one line
+	Hint string `json:",omitempty"`
+}
+
+// Main is the entry point of `rl __init`; it returns only on failure.
+func Main() int {
+	runtime.LockOSThread()
+	sock := os.NewFile(SyncFD, "sync")
+	var s specs.Spec
+	if err := json.NewDecoder(sock).Decode(&s); err != nil {
+		// The parent died or sent garbage; nobody to report to.
+		return 125
+	}
+	err := start(&s, sock)
+	r := Report{Code: 125, Msg: err.Error()}
+	var ce *codedError
+	if errors.As(err, &ce) {
+		r.Code = ce.code
+	}
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		r.Hint = h.Hint()
+	}
+	json.NewEncoder(sock).Encode(r)
+	return r.Code
+}
+
+// start sets the container up and executes the command. Each line is one
+// step; the order matters where commented.
+func start(s *specs.Spec, sock *os.File) error {
+	root := s.Root.Path
+	// Mount events must not travel back to C (or further): make our copy
+	// of the mount tree a slave before mounting anything.
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("making / a slave mount: %w", err)
+	}
+	// pivot_root needs the new root to be a mount point of its own.
+	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind-mounting the rootfs %s: %w", root, err)
+	}
+	for _, m := range s.Mounts {
+		if err := mountOne(root, m); err != nil {
+			return err
+		}
+	}
+	// Devices after /dev's tmpfs and before masking (masks use /dev/null).
+	if err := makeDevices(root); err != nil {
+		return err
+	}
+	if s.Linux != nil {
+		if err := maskPaths(root, s.Linux.MaskedPaths); err != nil {
+			return err
+		}
+		if err := readonlyPaths(root, s.Linux.ReadonlyPaths); err != nil {
+			return err
+		}
+	}
+	if err := pivotRoot(root); err != nil {
+		return err
+	}
+	if s.Root.Readonly {
+		// Only the root mount: /dev, /proc, volumes keep their own flags.
+		if err := unix.MountSetattr(-1, "/", 0, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+			return fmt.Errorf("making the rootfs read-only: %w", err)
+		}
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("setting the hostname: %w", err)
+		}
+	}
+	p := s.Process
+	if p.Terminal {
+		// Before the user switch: the pty slave is chowned to the user.
+		if err := setupTerminal(p.User.UID, p.User.GID); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(p.Cwd, 0o755); err != nil {
+		return fmt.Errorf("creating the working directory %s: %w", p.Cwd, err)
+	}
+	// Order: the bounding set can only be reduced while CAP_SETPCAP is
+	// effective, i.e. before switching to a non-root user.
+	if err := dropBounding(p.Capabilities); err != nil {
+		return err
+	}
+	if err := setUser(p.User); err != nil {
+		return err
+	}
+	if err := os.Chdir(p.Cwd); err != nil {
+		return fmt.Errorf("changing to the working directory %s: %w", p.Cwd, err)
+	}
+	// Look the command up as the final user, so that permissions are theirs.
+	path, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return err
+	}
+	if err := setCaps(p.Capabilities); err != nil {
+		return err
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("setting no_new_privs: %w", err)
+		}
+	}
+	err = unix.Exec(path, p.Args, p.Env)
+	return execError(p.Args[0], err)
+}
+
+// pivotRoot makes root the new / and detaches the old one entirely, so
+// that no path leads from the container to the host's file system
+// (pivot_root(2): the pivot_root(".", ".") idiom).
+func pivotRoot(root string) error {
+	if err := unix.Chdir(root); err != nil {
+		return fmt.Errorf("chdir %s: %w", root, err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root to %s: %w", root, err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detaching the old root: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
+type codedError struct {
+	code int
+	msg  string
+}
+
+func (e *codedError) Error() string { return e.msg }
+
+// lookPath finds the command in the container's PATH, as execvp would.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, checkExec(name, name)
+	}
+	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		err := checkExec(name, p)
+		if err == nil {
+			return p, nil
+		}
+		var ce *codedError
+		if errors.As(err, &ce) && ce.code == 126 && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", denied
+	}
+	return "", &codedError{127, fmt.Sprintf("%s: executable file not found in $PATH", name)}
+}
+
+func checkExec(name, p string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return &codedError{127, fmt.Sprintf("%s: no such file or directory", name)}
+		}
+		return &codedError{126, fmt.Sprintf("%s: %v", name, err)}
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return &codedError{126, fmt.Sprintf("%s: is a directory", name)}
+	}
+	if err := unix.Access(p, unix.X_OK); err != nil {
+		return &codedError{126, fmt.Sprintf("%s: permission denied", name)}
+	}
+	return nil
+}
+
+func execError(name string, err error) error {
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		// The file exists (checked), so its interpreter or loader does not.
+		return &codedError{127, fmt.Sprintf("%s: no such file or directory (its interpreter or dynamic loader is missing)", name)}
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EPERM):
+		return &codedError{126, fmt.Sprintf("%s: cannot execute: %v", name, err)}
+	}
+	return &codedError{126, fmt.Sprintf("%s: %v", name, err)}
+}
