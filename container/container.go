@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -140,7 +141,9 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 		// capabilities carry I's full set over its execve as a non-root uid.
 		attr.UidMappings = sysMap(c.Spec.Linux.UIDMappings)
 		attr.GidMappings = sysMap(c.Spec.Linux.GIDMappings)
-		attr.GidMappingsEnableSetgroups = true
+		// setgroups(2) stays denied where rl's own namespace denies it
+		// (single-uid mode); a child may not re-allow it.
+		attr.GidMappingsEnableSetgroups = setgroupsAllowed()
 		attr.AmbientCaps = userns.AllCaps()
 	}
 	argv0 := c.Argv0
@@ -172,4 +175,9 @@ func sysMap(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 		out[i] = syscall.SysProcIDMap{ContainerID: int(l.ContainerID), HostID: int(l.HostID), Size: int(l.Size)}
 	}
 	return out
+}
+
+func setgroupsAllowed() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "allow"
 }

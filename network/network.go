@@ -14,8 +14,8 @@ import (
 // Mode kinds.
 const (
 	SlirpMode = "slirp4netns"
-	Host  = "host"
-	None  = "none"
+	Host      = "host"
+	None      = "none"
 )
 
 // Mode is a parsed --network value.

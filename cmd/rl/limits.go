@@ -148,4 +148,3 @@ func (f *limitFlags) Parse(fs *pflag.FlagSet) (*cgroupv2.Limits, error) {
 	}
 	return l, nil
 }
-

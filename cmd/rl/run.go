@@ -298,7 +298,7 @@ func removeStale(base string) {
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join(base, e.Name(), "pid"))
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err == nil && pid > 0 && unix.Kill(pid, 0) == nil {
+		if err == nil && pid > 0 && alive(pid) {
 			continue
 		}
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -351,3 +351,18 @@ func appendInRoot(root, name, line string) error {
 // errLimitsNotWired: the host passed cgroupv2.CanEnforce, but rl cannot yet
 // place a container in a cgroup of its own; refusing is the honest answer.
 var errLimitsNotWired = &hintErr{errors.New("resource limits: creating a per-container cgroup is not implemented yet"), "run without limit flags"}
+
+// alive reports whether pid runs (a zombie whose parent has not reaped it
+// yet does not count).
+func alive(pid int) bool {
+	if unix.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}

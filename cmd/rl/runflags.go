@@ -100,7 +100,9 @@ func (f *runFlags) validate(fs *pflag.FlagSet, args []string) (*runConfig, error
 	bad := func(format string, a ...any) error {
 		return &usageError{Msg: "run: " + fmt.Sprintf(format, a...), Code: exitRLFailed}
 	}
-	wrap := func(err error) error { return &hintedUsage{usageError{Msg: "run: " + err.Error(), Code: exitRLFailed}, hintOf(err)} }
+	wrap := func(err error) error {
+		return &hintedUsage{usageError{Msg: "run: " + err.Error(), Code: exitRLFailed}, hintOf(err)}
+	}
 	if len(args) == 0 {
 		return nil, bad("an image name is required (usage: %s)", commands["run"].Usage)
 	}
@@ -319,7 +321,7 @@ type hintedUsage struct {
 	hint string
 }
 
-func (e *hintedUsage) Hint() string { return e.hint }
+func (e *hintedUsage) Hint() string  { return e.hint }
 func (e *hintedUsage) Unwrap() error { return &e.usageError }
 
 func hintOf(err error) string {

@@ -99,6 +99,11 @@ func start(s *specs.Spec, sock *os.File) error {
 			return fmt.Errorf("making the rootfs read-only: %w", err)
 		}
 	}
+	if hasNamespace(s, specs.NetworkNamespace) {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return fmt.Errorf("setting the hostname: %w", err)
@@ -223,4 +228,16 @@ func execError(name string, err error) error {
 		return &codedError{126, fmt.Sprintf("%s: cannot execute: %v", name, err)}
 	}
 	return &codedError{126, fmt.Sprintf("%s: %v", name, err)}
+}
+
+func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	if s.Linux == nil {
+		return false
+	}
+	for _, n := range s.Linux.Namespaces {
+		if n.Type == t {
+			return true
+		}
+	}
+	return false
 }
