@@ -45,24 +45,37 @@ table=$DIR/table.txt
 
 median_ms() { jq -r ".results[$2].median * 1000 | . * 10 | round / 10" "$1"; }
 
-# row NAME RL_CMD PODMAN_CMD [FLOOR_CMD]: all in one hyperfine run.
+# row NAME RL_CMD PODMAN_CMD [FLOOR_CMD [OTHER_CMD]]: all in one hyperfine
+# run. OTHER is a third tool (charliecloud's ch-run) where a target names
+# one. PREP, if set, runs before every timed command (not timed itself);
+# SHELL_ROW=1 runs the commands through sh (for pipelines and loops).
 row() {
-	local name=$1 rlc=$2 pc=$3 fc=${4:-} json=$DIR/row.json
-	local cmds=("$rlc" "$pc")
+	local name=$1 rlc=$2 pc=$3 fc=${4:-} oc=${5:-} json=$DIR/row.json
+	local cmds=("$rlc" "$pc") opts=(--warmup 3)
 	[ -n "$fc" ] && cmds+=("$fc")
+	[ -n "$oc" ] && cmds+=("$oc")
+	if [ -n "${PREP:-}" ]; then
+		opts=(--prepare "$PREP" --warmup 1)
+	elif [ -z "${SHELL_ROW:-}" ]; then
+		opts+=(-N)
+	fi
 	echo "-- $name" >&2
-	if ! hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json" "${cmds[@]}" >/dev/null 2>"$DIR/row.err"; then
+	if ! hyperfine "${opts[@]}" --runs "$RUNS" --export-json "$json" "${cmds[@]}" >/dev/null 2>"$DIR/row.err"; then
 		echo "   failed: $(tail -1 "$DIR/row.err")" >&2
 		printf '%s\tfailed\t\t\t\t\n' "$name" >>"$table"
 		return 0
 	fi
-	local r p f=""
+	local r p f="" o=""
 	r=$(median_ms "$json" 0)
 	p=$(median_ms "$json" 1)
 	[ -n "$fc" ] && f=$(median_ms "$json" 2)
-	printf '%s\t%s\t%s\t%s\n' "$name" "$r" "$p" "$f" >>"$table"
+	[ -n "$oc" ] && o=$(median_ms "$json" 3)
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$r" "$p" "$f" "$o" >>"$table"
 }
-export -f row median_ms
+# note TEXT: a measured figure that is not a timing row (RSS, throughput).
+note() { echo "$*" >>"$DIR/notes.txt"; }
+export -f row median_ms note
+: >"$DIR/notes.txt"
 
 for f in bench/rows/*.sh; do
 	if [ -n "${ROWS:-}" ] && ! [[ $(basename "$f") =~ $ROWS ]]; then continue; fi
@@ -71,7 +84,8 @@ for f in bench/rows/*.sh; do
 done
 
 echo
-awk -F'\t' 'BEGIN { printf "%-44s %10s %10s %10s %10s %10s\n", "row (median ms)", "rl", "podman", "floor", "rl/podman", "rl/floor" }
-	$2 == "failed" { printf "%-44s %10s\n", $1, "failed"; next }
-	{ rp = ($3 > 0) ? sprintf("%.3f", $2 / $3) : "-"; rf = ($4 > 0) ? sprintf("%.2f", $2 / $4) : "-"
-	  printf "%-44s %10s %10s %10s %10s %10s\n", $1, $2, $3, ($4 == "" ? "-" : $4), rp, rf }' "$table"
+awk -F'\t' 'BEGIN { printf "%-46s %9s %9s %9s %9s %10s %9s %9s\n", "row (median ms)", "rl", "podman", "floor", "other", "rl/podman", "rl/floor", "rl/other" }
+	$2 == "failed" { printf "%-46s %9s\n", $1, "failed"; next }
+	{ rp = ($3 > 0) ? sprintf("%.3f", $2 / $3) : "-"; rf = ($4 > 0) ? sprintf("%.2f", $2 / $4) : "-"; ro = ($5 > 0) ? sprintf("%.2f", $2 / $5) : "-"
+	  printf "%-46s %9s %9s %9s %9s %10s %9s %9s\n", $1, $2, $3, ($4 == "" ? "-" : $4), ($5 == "" ? "-" : $5), rp, rf, ro }' "$table"
+if [ -s "$DIR/notes.txt" ]; then echo; cat "$DIR/notes.txt"; fi

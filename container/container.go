@@ -153,7 +153,7 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 	return &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        []string{argv0, InitCommand},
-		Env:         []string{},
+		Env:         traceEnv(),
 		Stdin:       c.Stdin,
 		Stdout:      orStd(c.Stdout, os.Stdout),
 		Stderr:      orStd(c.Stderr, os.Stderr),
@@ -180,4 +180,12 @@ func sysMap(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 func setgroupsAllowed() bool {
 	b, err := os.ReadFile("/proc/self/setgroups")
 	return err == nil && strings.TrimSpace(string(b)) == "allow"
+}
+
+// traceEnv passes RL_TRACE on to I, so that its steps are timed too.
+func traceEnv() []string {
+	if os.Getenv("RL_TRACE") == "" {
+		return []string{}
+	}
+	return []string{"RL_TRACE=1", "RL_TRACE_T0=" + os.Getenv("RL_TRACE_T0")}
 }

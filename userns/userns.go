@@ -207,11 +207,14 @@ func Start(cfg Config) (*Child, error) {
 		return nil, fmt.Errorf("starting %s in a new user namespace: %w", self, err)
 	}
 	if plan.Mode == ModeSubuid {
-		// Order: gid map first is not required, but both must be written
-		// before C may go on; newgidmap also writes setgroups itself.
+		// The two maps are independent: run both helpers at once (each
+		// is a setuid exec of a few ms). Both must be written before C
+		// may go on.
+		gidErr := make(chan error, 1)
+		go func() { gidErr <- runHelper(plan.newgidmap, idmap.HelperArgs(cmd.Process.Pid, plan.GIDMap)) }()
 		err := runHelper(plan.newuidmap, idmap.HelperArgs(cmd.Process.Pid, plan.UIDMap))
-		if err == nil {
-			err = runHelper(plan.newgidmap, idmap.HelperArgs(cmd.Process.Pid, plan.GIDMap))
+		if gerr := <-gidErr; err == nil {
+			err = gerr
 		}
 		if err != nil {
 			w.Close()

@@ -52,6 +52,7 @@ func rlMain() int {
 		return runInit()
 	}
 	// C, inside the user namespace: wait until P has written our maps.
+	trace("main")
 	if userns.IsChild() {
 		if err := userns.WaitMapped(); err != nil {
 			return exitRLFailed // P could not map us and has said why

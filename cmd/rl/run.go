@@ -47,6 +47,7 @@ func runRun(args []string) error {
 	if err != nil {
 		return err
 	}
+	trace("flags validated")
 	if userns.IsChild() {
 		return runInside(cfg)
 	}
@@ -80,6 +81,7 @@ func runHost(cfg *runConfig) error {
 	if err != nil {
 		return err
 	}
+	trace("C started and mapped")
 	if term != nil {
 		term.childEnd.Close()
 		go term.Serve()
@@ -101,6 +103,7 @@ func runHost(cfg *runConfig) error {
 	}()
 	werr := ch.Cmd.Wait()
 	close(waited)
+	trace("C exited")
 	if term != nil {
 		term.Drain()
 	}
@@ -114,6 +117,7 @@ func runHost(cfg *runConfig) error {
 // runInside is C: uid 0 in rl's user namespace, in a private mount
 // namespace. Steps in order; each undoes itself on the way out.
 func runInside(cfg *runConfig) error {
+	defer trace("C cleaned up")
 	if cfg.Limits != nil {
 		return errLimitsNotWired
 	}
@@ -121,11 +125,13 @@ func runInside(cfg *runConfig) error {
 	if err != nil {
 		return err
 	}
+	trace("store open")
 	img, err := findImage(store, cfg)
 	if err != nil {
 		store.Close()
 		return err
 	}
+	trace("image found")
 	id := newID()
 	if cfg.Flags.name != "" {
 		id = cfg.Flags.name
@@ -139,7 +145,7 @@ func runInside(cfg *runConfig) error {
 	}
 	// The pid file lets a later run remove this directory if C is killed.
 	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600)
-	defer os.RemoveAll(dir)
+	defer func() { os.RemoveAll(dir); trace("dir removed") }()
 	release, err := store.MarkInUse(id, img.ID)
 	if err != nil {
 		store.Close()
@@ -154,11 +160,13 @@ func runInside(cfg *runConfig) error {
 	// The image's layers stay on disk while the container runs; the
 	// store's locks are not needed any more.
 	store.Close()
+	trace("layers found, store closed")
 	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
 	if err != nil {
 		return err
 	}
-	defer rfs.Release()
+	defer func() { rfs.Release(); trace("rootfs released") }()
+	trace("rootfs mounted")
 	if verbose() {
 		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
 	}
@@ -182,7 +190,9 @@ func runInside(cfg *runConfig) error {
 	if cfg.Opts.Terminal {
 		rc.Console = os.NewFile(4, "console")
 	}
+	trace("spec built")
 	st, err := container.Run(rc)
+	trace("container exited")
 	if err != nil {
 		return err
 	}

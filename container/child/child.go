@@ -17,7 +17,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -46,6 +48,7 @@ func Main() int {
 		// The parent died or sent garbage; nobody to report to.
 		return 125
 	}
+	trace("I: spec received")
 	err := start(&s, sock)
 	r := Report{Code: 125, Msg: err.Error()}
 	var ce *codedError
@@ -90,6 +93,7 @@ func start(s *specs.Spec, sock *os.File) error {
 			return err
 		}
 	}
+	trace("I: mounts done")
 	if err := pivotRoot(root); err != nil {
 		return err
 	}
@@ -143,6 +147,7 @@ func start(s *specs.Spec, sock *os.File) error {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
 	}
+	trace("I: exec")
 	err = unix.Exec(path, p.Args, p.Env)
 	return execError(p.Args[0], err)
 }
@@ -240,4 +245,13 @@ func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 		}
 	}
 	return false
+}
+
+// trace: see cmd/rl/trace.go (RL_TRACE=1).
+func trace(step string) {
+	if os.Getenv("RL_TRACE") == "" {
+		return
+	}
+	t0, _ := strconv.ParseInt(os.Getenv("RL_TRACE_T0"), 10, 64)
+	fmt.Fprintf(os.Stderr, "rl: trace %6.2f ms  pid %d  %s\n", float64(time.Now().UnixNano()-t0)/1e6, os.Getpid(), step)
 }

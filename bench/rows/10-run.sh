@@ -1,0 +1,32 @@
+# rl run (issue 4): start cost against podman, the namespace floor and
+# charliecloud's ch-run on the same rootfs; parallel starts; file I/O in
+# the rootfs against the host's file system; rl's memory while it waits.
+"$RL" pull -q --tls-verify=false "$BB" >/dev/null
+podman pull -q --tls-verify=false "$BB" >/dev/null 2>&1 || true
+# A flat copy of the image for ch-run (it runs a directory).
+ch=$DIR/ch-rootfs
+rm -rf "$ch" && mkdir -p "$ch"
+"$RL" run --rm --network none -v "$ch":/out "$IMG" sh -c 'cp -a /bin /etc /owned /out/ && mkdir -p /out/dev /out/proc /out/sys /out/tmp /out/home /out/mnt /out/run /out/usr /out/var'
+CHRUN=$(command -v ch-run || true)
+chrun=${CHRUN:+$CHRUN $ch -- /bin/true}
+
+row "run --network none true (subuid)" "$RL run --rm --network none $IMG true" \
+	"podman run --rm --network none $IMG true" "unshare -Urm --fork true" "$chrun"
+row "run --network none true (single-uid)" "env RL_IDMAP=single $RL run --rm --network none $IMG true" \
+	"podman run --rm --network none --userns=keep-id $IMG true" "unshare -Urm --fork true" "$chrun"
+row "run true (default network)" "$RL run --rm $IMG true" "podman run --rm $IMG true" "$RL run --rm --network none $IMG true"
+SHELL_ROW=1 row "16 parallel runs (floor: 1 run)" \
+	"for i in \$(seq 16); do $RL run --rm --network none $IMG true & done; wait" \
+	"for i in \$(seq 16); do podman run --rm --network none $IMG true & done; wait" \
+	"$RL run --rm --network none $IMG true"
+io='dd if=/dev/zero of=/tmp/f bs=1M count=512 2>/dev/null && sync /tmp/f && cat /tmp/f >/dev/null && rm /tmp/f'
+mkdir -p "$DIR/hosttmp"
+SHELL_ROW=1 row "512MB write+read in rootfs (floor: host)" "$RL run --rm --network none $IMG sh -c '$io'" \
+	"podman run --rm --network none $IMG sh -c '$io'" "busybox sh -c '${io//\/tmp/$DIR/hosttmp}'"
+
+# RSS of rl (P and C) while a container runs.
+"$RL" run --rm --network none "$IMG" sleep 2 &
+sleep 1
+rss=$(for p in $(pgrep -f "$RL run --rm --network none $IMG sleep 2"); do awk '/VmRSS/ {print $2}' /proc/$p/status; done | sort -n | tr '\n' ' ')
+wait
+note "rl run: RSS of rl's processes while the container runs (kB, P and C): $rss (target <= 15 MB each)"
