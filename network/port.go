@@ -106,7 +106,7 @@ func Publish(pid int, ps []Port) (*Ports, error) {
 	if err != nil {
 		return nil, err
 	}
-	pd, err := parent.NewDriver(io.Discard, state, false, "")
+	pd, err := parent.NewDriver(portLog(), state, false, "")
 	if err != nil {
 		os.RemoveAll(state)
 		return nil, fmt.Errorf("port driver: %w", err)
@@ -115,7 +115,7 @@ func Publish(pid int, ps []Port) (*Ports, error) {
 	stop := func() { close(quit); os.RemoveAll(state) }
 	errs := make(chan error, 2)
 	go func() {
-		errs <- child.NewDriver(io.Discard).RunChildDriver(pd.OpaqueForChild(), quit, fmt.Sprintf("/proc/%d/ns/net", pid))
+		errs <- child.NewDriver(portLog()).RunChildDriver(pd.OpaqueForChild(), quit, fmt.Sprintf("/proc/%d/ns/net", pid))
 	}()
 	ready := make(chan struct{}, 1)
 	go func() { errs <- pd.RunParentDriver(ready, quit, nil) }()
@@ -157,4 +157,12 @@ func lastLine(s string) string {
 		return s[i+2:]
 	}
 	return s
+}
+
+// portLog is where the port driver logs: nowhere, or stderr with RL_DEBUG.
+func portLog() io.Writer {
+	if os.Getenv("RL_DEBUG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	if reexec.Init() {
 		return
 	}
-	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlMain}))
+	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlMain, "udpecho": udpEcho, "udpsend": udpSend, "leftovers": leftovers}))
 }
 
 // TestScripts runs the black-box CLI tests in testdata/script, as the
@@ -72,6 +72,13 @@ func setupScript(e *testscript.Env, xdg bool) error {
 	if os.Getenv("RL_TEST_CACHE") == "" {
 		e.Setenv("RL_TEST_CACHE", "/var/tmp/rl-test-cache")
 	}
+	// The test binary itself, static (CGO_ENABLED=0 in make test), so
+	// that scripts can bind-mount it into a container as udpecho.
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	e.Setenv("RLTESTBIN", exe)
 	e.Setenv("UID", fmt.Sprint(os.Getuid()))
 	e.Setenv("GID", fmt.Sprint(os.Getgid()))
 	return nil
@@ -188,4 +195,86 @@ func haveDelegatedCgroup2() (bool, string) {
 		return false, "own cgroup not delegated: " + err.Error()
 	}
 	return true, ""
+}
+
+// udpEcho (udpecho PORT) answers every UDP datagram on PORT with "echo:"
+// and the datagram. Busybox has no UDP server; this runs in containers.
+func udpEcho() int {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: udpecho PORT")
+		return 2
+	}
+	c, err := net.ListenPacket("udp", ":"+os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	buf := make([]byte, 1500)
+	for {
+		n, addr, err := c.ReadFrom(buf)
+		if err != nil {
+			return 1
+		}
+		c.WriteTo(append([]byte("echo:"), buf[:n]...), addr)
+	}
+}
+
+// udpSend (udpsend HOST:PORT MSG) sends MSG until an answer comes (for up
+// to 10 s: the server may still be starting) and prints the answer.
+func udpSend() int {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: udpsend HOST:PORT MSG")
+		return 2
+	}
+	c, err := net.Dial("udp", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	buf := make([]byte, 1500)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		c.Write([]byte(os.Args[2]))
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if n, err := c.Read(buf); err == nil {
+			fmt.Println(string(buf[:n]))
+			return 0
+		}
+	}
+	fmt.Fprintln(os.Stderr, "udpsend: no answer")
+	return 1
+}
+
+// leftovers (leftovers HOME) lists the live processes (zombies aside)
+// whose environment has HOME=HOME, other than itself: every process of
+// one script (rl, its helpers, containers) inherits the script's HOME, so
+// this finds what a script left behind without seeing scripts that run
+// in parallel.
+func leftovers() int {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: leftovers HOME")
+		return 2
+	}
+	want := "HOME=" + os.Args[1]
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid := e.Name()
+		if pid[0] < '0' || pid[0] > '9' || pid == fmt.Sprint(os.Getpid()) {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + pid + "/environ")
+		if err != nil {
+			continue
+		}
+		found := false
+		for _, kv := range strings.Split(string(env), "\x00") {
+			found = found || kv == want
+		}
+		stat, _ := os.ReadFile("/proc/" + pid + "/stat")
+		if i := strings.LastIndexByte(string(stat), ')'); !found || i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' {
+			continue
+		}
+		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		fmt.Println(pid, strings.ReplaceAll(string(cmd), "\x00", " "))
+	}
+	return 0
 }
