@@ -56,6 +56,20 @@ func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, err
 	if oerr == nil {
 		return names, nil
 	}
+	if os.Getenv("RL_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "rl: load: as docker-archive: %v\nrl: load: as oci-archive: %v\n", derr, oerr)
+	}
+	for _, e := range []error{derr, oerr} {
+		if isDigestError(e) {
+			return nil, fmt.Errorf("load %s: a blob does not match its digest (a damaged or tampered archive); nothing was stored", path)
+		}
+		if m := e.Error(); strings.Contains(m, "unpacking failed") {
+			return nil, fmt.Errorf("load %s: a layer could not be unpacked (%s); nothing was stored", path, unpackOutput(m))
+		}
+		if errors.Is(e, context.Canceled) {
+			return nil, fmt.Errorf("load %s: interrupted; nothing was stored", path)
+		}
+	}
 	return nil, fmt.Errorf("load %s: neither a docker-archive (%s) nor an oci-archive (%s)", path, lastPart(derr.Error()), lastPart(oerr.Error()))
 }
 
@@ -279,4 +293,18 @@ func (s *Store) Push(ctx context.Context, name, dest string, o Options) error {
 		return errors.New(strings.Replace(e.Error(), "pulling", "pushing", 1))
 	}
 	return nil
+}
+
+func isDigestError(err error) bool {
+	m := strings.ToLower(err.Error())
+	return strings.Contains(m, "digest did not match") || strings.Contains(m, "digest mismatch")
+}
+
+// unpackOutput extracts the helper's message from storage's "unpacking
+// failed (error: ...; output: MSG)".
+func unpackOutput(m string) string {
+	if i := strings.LastIndex(m, "output: "); i >= 0 {
+		return strings.TrimSuffix(strings.TrimSpace(m[i+len("output: "):]), ")")
+	}
+	return lastPart(m)
 }

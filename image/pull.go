@@ -32,7 +32,7 @@ type Options struct {
 // SystemContext builds containers/image's settings from the options;
 // everything else (registries.conf, auth.json, certs) is read as podman does.
 func (o Options) SystemContext() (*types.SystemContext, error) {
-	sys := &types.SystemContext{}
+	sys := &types.SystemContext{AuthFilePath: authFile()}
 	if o.TLSVerify != nil {
 		sys.DockerInsecureSkipTLSVerify = types.NewOptionalBool(!*o.TLSVerify)
 		sys.OCIInsecureSkipTLSVerify = !*o.TLSVerify
@@ -168,6 +168,8 @@ func pullError(ref string, err error) error {
 		strings.Contains(msg, "invalid username/password"):
 		return &hintError{fmt.Errorf("pulling %s: registry %s refused the credentials", ref, host),
 			"run 'rl login " + host + "' or pass --creds USER:PASSWORD"}
+	case strings.Contains(msg, "unpacking failed"):
+		return fmt.Errorf("pulling %s: a layer could not be unpacked (%s); nothing was stored", ref, unpackOutput(msg))
 	case strings.Contains(msg, "digest"):
 		return fmt.Errorf("pulling %s: a blob does not match its digest; nothing was stored", ref)
 	case errors.Is(err, context.Canceled):

@@ -18,10 +18,21 @@ rm -rf "$CACHE/busybox"
 rm -f "$CACHE/busybox.tar"
 skopeo copy -q "oci:$CACHE/busybox:latest" "docker-archive:$CACHE/busybox.tar:localhost/busybox:latest"
 chmod -R a+rX "$CACHE/busybox" "$CACHE/busybox.tar"
+# Fault fixtures: an OCI archive with a hostile layer, one with a blob that
+# does not match its digest.
+for kind in hostile corrupt; do
+	rm -rf "$CACHE/$kind"
+	"$CACHE/mkimage" -busybox /bin/busybox -"$kind" -o "$CACHE/$kind"
+	tar -C "$CACHE/$kind" -cf "$CACHE/$kind-oci.tar" .
+	chmod a+r "$CACHE/$kind-oci.tar"
+done
 if [ "${1:-}" = --no-push ]; then
 	exit 0
 fi
 skopeo copy -q --dest-tls-verify=false "oci:$CACHE/busybox:latest" "docker://$ADDR/busybox:latest"
+# The registry with htpasswd auth (registry.sh), for login and bad credentials.
+AUTH_ADDR=${RL_TEST_AUTH_REGISTRY:-127.0.0.1:5001}
+skopeo copy -q --dest-tls-verify=false --dest-creds rltest:rltest-secret "oci:$CACHE/busybox:latest" "docker://$AUTH_ADDR/private/busybox:latest"
 
 if [ "${RL_TEST_DEBIAN:-1}" != 0 ]; then
 	if [ ! -f "$CACHE/debian.tar" ]; then

@@ -1,7 +1,14 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"io"
+	"path"
 	"net"
 	"os"
 	"os/exec"
@@ -22,7 +29,7 @@ func TestMain(m *testing.M) {
 	if reexec.Init() {
 		return
 	}
-	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlMain, "udpecho": udpEcho, "udpsend": udpSend, "leftovers": leftovers}))
+	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlMain, "udpecho": udpEcho, "udpsend": udpSend, "leftovers": leftovers, "layersums": layerSums}))
 }
 
 // TestScripts runs the black-box CLI tests in testdata/script, as the
@@ -63,8 +70,11 @@ func setupScript(e *testscript.Env, xdg bool) error {
 		}
 		e.Setenv("XDG_RUNTIME_DIR", run)
 	}
-	for _, k := range []string{"RL_TEST_REGISTRY", "RL_TEST_CACHE", "CI", "TERM"} {
+	for _, k := range []string{"RL_TEST_REGISTRY", "RL_TEST_AUTH_REGISTRY", "RL_TEST_CACHE", "CI", "TERM"} {
 		e.Setenv(k, os.Getenv(k))
+	}
+	if os.Getenv("RL_TEST_AUTH_REGISTRY") == "" {
+		e.Setenv("RL_TEST_AUTH_REGISTRY", "127.0.0.1:5001")
 	}
 	if os.Getenv("RL_TEST_REGISTRY") == "" {
 		e.Setenv("RL_TEST_REGISTRY", "127.0.0.1:5000")
@@ -99,6 +109,11 @@ func condition(cond string) (bool, error) {
 		ok, why = haveOverlay()
 	case "registry":
 		ok, why = haveRegistry()
+	case "debian":
+		// The Debian image is built by fixtures.sh as root (debootstrap);
+		// make test always builds it.
+		_, err := os.Stat(filepath.Join(cacheDir(), "debian"))
+		ok, why = err == nil, "no Debian image in "+cacheDir()+" (run testdata/fixtures.sh as root)"
 	case "podman":
 		_, err := exec.LookPath("podman")
 		ok, why = err == nil, "podman is not installed"
@@ -275,6 +290,81 @@ func leftovers() int {
 		}
 		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
 		fmt.Println(pid, strings.ReplaceAll(string(cmd), "\x00", " "))
+	}
+	return 0
+}
+
+func cacheDir() string {
+	if d := os.Getenv("RL_TEST_CACHE"); d != "" {
+		return d
+	}
+	return "/var/tmp/rl-test-cache"
+}
+
+// layerSums (layersums ARCHIVE) prints the sha256 of every layer of a
+// docker-archive or oci-archive, uncompressed, in order: two archives of
+// the same image have the same lines exactly when their layers are
+// byte-identical.
+func layerSums() int {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: layersums ARCHIVE")
+		return 2
+	}
+	files := map[string][]byte{}
+	f, err := os.Open(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(tr)
+		files[path.Clean(h.Name)] = b
+	}
+	var layers []string
+	if m, ok := files["manifest.json"]; ok { // docker-archive
+		var dm []struct{ Layers []string }
+		json.Unmarshal(m, &dm)
+		if len(dm) > 0 {
+			layers = dm[0].Layers
+		}
+	} else { // oci-archive
+		var idx struct{ Manifests []struct{ Digest string } }
+		json.Unmarshal(files["index.json"], &idx)
+		if len(idx.Manifests) == 0 {
+			fmt.Fprintln(os.Stderr, "layersums: no manifest")
+			return 1
+		}
+		blob := func(d string) string { return "blobs/sha256/" + strings.TrimPrefix(d, "sha256:") }
+		var m struct{ Layers []struct{ Digest string } }
+		json.Unmarshal(files[blob(idx.Manifests[0].Digest)], &m)
+		for _, l := range m.Layers {
+			layers = append(layers, blob(l.Digest))
+		}
+	}
+	for _, l := range layers {
+		b, ok := files[path.Clean(l)]
+		if !ok {
+			fmt.Fprintln(os.Stderr, "layersums: missing layer", l)
+			return 1
+		}
+		var r io.Reader = bytes.NewReader(b)
+		if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			r = zr
+		}
+		h := sha256.New()
+		io.Copy(h, r)
+		fmt.Printf("%x\n", h.Sum(nil))
 	}
 	return 0
 }

@@ -6,6 +6,9 @@
 //
 //	mkimage -busybox /bin/busybox -o DIR
 //	mkimage -rootfs-tar debian.tar -o DIR
+//	mkimage -busybox /bin/busybox -hostile -o DIR   (a third, hostile layer)
+//	mkimage -busybox /bin/busybox -corrupt -o DIR   (a layer blob that does not match its digest)
+//	mkimage -htpasswd USER:PASSWORD                 (a bcrypt line for docker-registry)
 package main
 
 import (
@@ -23,6 +26,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 var epoch = time.Unix(1700000000, 0).UTC()
@@ -39,7 +44,20 @@ func main() {
 	busybox := flag.String("busybox", "", "path of a static busybox binary")
 	rootfsTar := flag.String("rootfs-tar", "", "a rootfs tarball to wrap as one layer")
 	out := flag.String("o", "", "output OCI layout directory")
+	hostile := flag.Bool("hostile", false, "add a layer that tries to write outside itself")
+	corrupt := flag.Bool("corrupt", false, "damage a layer blob after writing it")
+	htpasswd := flag.String("htpasswd", "", "print a bcrypt htpasswd line for `USER:PASSWORD`")
 	flag.Parse()
+	if *htpasswd != "" {
+		user, pass, _ := strings.Cut(*htpasswd, ":")
+		h, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mkimage:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("%s:%s\n", user, h)
+		return
+	}
 	if *out == "" || (*busybox == "") == (*rootfsTar == "") {
 		fmt.Fprintln(os.Stderr, "usage: mkimage (-busybox PATH | -rootfs-tar FILE) -o DIR")
 		os.Exit(2)
@@ -49,6 +67,11 @@ func main() {
 	cmd := []string{"sh"}
 	if *busybox != "" {
 		layers, err = busyboxLayers(*busybox)
+		if err == nil && *hostile {
+			var h []byte
+			h, err = tarOf(hostileEntries)
+			layers = append(layers, h)
+		}
 	} else {
 		var b []byte
 		b, err = os.ReadFile(*rootfsTar)
@@ -57,6 +80,9 @@ func main() {
 	}
 	if err == nil {
 		err = writeLayout(*out, layers, cmd)
+	}
+	if err == nil && *corrupt {
+		err = damageLayer(*out)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
@@ -108,14 +134,68 @@ func busyboxLayers(bb string) ([][]byte, error) {
 	return [][]byte{l1, l2}, err
 }
 
+// hostileEntries try every way out of a layer that a registry could
+// serve: "..", an absolute name, a write through a symlink that points
+// out, and a device node. (A hard link to a file outside the layer makes
+// containers/storage refuse the whole layer: "unpacking failed".)
+var hostileEntries = []entry{
+	{name: "../../../../../../tmp/rl-hostile-dotdot", mode: 0644, body: "escaped\n"},
+	{name: "/tmp/rl-hostile-abs", mode: 0644, body: "escaped\n"},
+	{name: "escape", mode: 0777, typ: tar.TypeSymlink, body: "/tmp"},
+	{name: "escape/rl-hostile-via-symlink", mode: 0644, body: "escaped\n"},
+	{name: "devnode", mode: 0666, typ: tar.TypeChar, body: "1:3"},
+	{name: "inside", mode: 0644, body: "a normal file\n"},
+}
+
+// damageLayer changes the first layer blob, keeping its name: the blob no
+// longer matches its digest.
+func damageLayer(dir string) error {
+	ib, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		return err
+	}
+	var idx struct{ Manifests []descriptor }
+	json.Unmarshal(ib, &idx)
+	mb, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(idx.Manifests[0].Digest, "sha256:")))
+	if err != nil {
+		return err
+	}
+	var m struct{ Layers []descriptor }
+	json.Unmarshal(mb, &m)
+	p := filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(m.Layers[0].Digest, "sha256:"))
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	// A valid gzip stream of a different tar (one more zero block): only
+	// the digest check can notice.
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return err
+	}
+	raw = append(raw, make([]byte, 512)...)
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw.Write(raw)
+	zw.Close()
+	return os.WriteFile(p, gz.Bytes(), 0644)
+}
+
 func tarOf(es []entry) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range es {
 		h := &tar.Header{Name: e.name, Mode: e.mode, Uid: e.uid, Gid: e.gid, ModTime: epoch, Format: tar.FormatPAX}
 		switch {
-		case e.typ == tar.TypeSymlink:
-			h.Typeflag, h.Linkname = tar.TypeSymlink, e.body
+		case e.typ == tar.TypeSymlink || e.typ == tar.TypeLink:
+			h.Typeflag, h.Linkname = e.typ, e.body
+		case e.typ == tar.TypeChar:
+			h.Typeflag = tar.TypeChar
+			fmt.Sscanf(e.body, "%d:%d", &h.Devmajor, &h.Devminor)
 		case strings.HasSuffix(e.name, "/"):
 			h.Typeflag = tar.TypeDir
 		default:
