@@ -41,12 +41,31 @@ func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, err
 		defer os.Remove(tmp)
 		path = tmp
 	}
+	ar, err := ParseArchiveRef(path)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	path = ar.Path
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	sys, err := o.SystemContext()
 	if err != nil {
 		return nil, err
+	}
+	switch ar.Transport {
+	case "docker-archive":
+		names, err := s.loadDocker(ctx, path, sys, o)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %s", path, lastPart(err.Error()))
+		}
+		return names, nil
+	case "oci-archive":
+		names, err := s.loadOCI(ctx, path, sys, o)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %s", path, lastPart(err.Error()))
+		}
+		return names, nil
 	}
 	names, derr := s.loadDocker(ctx, path, sys, o)
 	if derr == nil {
