@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -56,6 +57,7 @@ func runRun(args []string) error {
 
 // runHost is P: every flag is valid; now start C and stay with it.
 func runHost(cfg *runConfig) error {
+	runtime.LockOSThread() // C gets Pdeathsig: fork it from a thread that lives (see runInside)
 	ucfg := userns.Config{Args: os.Args, Verbose: verbose(), Setpgid: true}
 	if !cfg.Flags.interactive {
 		devnull, err := os.Open(os.DevNull)
@@ -117,6 +119,15 @@ func runHost(cfg *runConfig) error {
 // runInside is C: uid 0 in rl's user namespace, in a private mount
 // namespace. Steps in order; each undoes itself on the way out.
 func runInside(cfg *runConfig) error {
+	// Every helper C starts (fuse-overlayfs, I, slirp4netns) gets
+	// Pdeathsig, and the kernel sends it when the *thread* that forked it
+	// exits, not the process (prctl(2), PR_SET_PDEATHSIG). Go ends a thread
+	// when a goroutine that locked it returns without unlocking, which is
+	// what the port driver's netns switch does on every connection: it can
+	// enter the container's net namespace but not return to the host's,
+	// owned by the initial user namespace. Pin C's main goroutine, which
+	// forks all helpers, to its own thread so no such goroutine runs there.
+	runtime.LockOSThread()
 	defer trace("C cleaned up")
 	if cfg.Limits != nil {
 		return errLimitsNotWired
