@@ -18,7 +18,8 @@ if [ "$(id -u)" = 0 ] && [ -z "${RL_BENCH_AS_USER:-}" ]; then
 	user=${RL_TEST_USER:-rltest}
 	dir=$(runuser -u "$user" -- mktemp -d /tmp/rl-bench.XXXXXX)
 	install -m 0755 rl "$dir/rl"
-	runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dir/home" \
+	CGO_ENABLED=0 go build -o "$dir/tcpbench" ./bench/tcpbench
+	runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dir/home" USER="$user" \
 		RL_BENCH_AS_USER=1 RL_BENCH_DIR="$dir" RUNS="${RUNS:-15}" ROWS="${ROWS:-}" \
 		RL_TEST_REGISTRY="${RL_TEST_REGISTRY:-127.0.0.1:5000}" RL_TEST_CACHE="${RL_TEST_CACHE:-/var/tmp/rl-test-cache}" \
 		"$repo/bench/bench.sh"
@@ -60,8 +61,8 @@ row() {
 		opts+=(-N)
 	fi
 	echo "-- $name" >&2
-	if ! hyperfine "${opts[@]}" --runs "$RUNS" --export-json "$json" "${cmds[@]}" >/dev/null 2>"$DIR/row.err"; then
-		echo "   failed: $(tail -1 "$DIR/row.err")" >&2
+	if ! hyperfine --show-output "${opts[@]}" --runs "$RUNS" --export-json "$json" "${cmds[@]}" >/dev/null 2>"$DIR/row.err"; then
+		echo "   failed: $(grep -v "^ *$" "$DIR/row.err" | tail -3 | tr "\n" " ")" >&2
 		printf '%s\tfailed\t\t\t\t\n' "$name" >>"$table"
 		return 0
 	fi

@@ -78,6 +78,9 @@ func CanEnforce(l *Limits) error {
 		flag = l.Set[0]
 	}
 	if h.Reason != "" {
+		if len(l.Controllers()) == 0 { // --stats-at-exit: accounting only
+			return &refusal{fmt.Sprintf("%s needs a cgroup of its own, and rl cannot make one: %s", flag, h.Reason)}
+		}
 		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason)}
 	}
 	have := map[string]bool{}

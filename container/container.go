@@ -43,6 +43,10 @@ type Config struct {
 	// the command can run): the network is set up here, since slirp4netns
 	// needs I's pid. Its cleanup runs after the container has exited.
 	Prepare func(pid int) (cleanup func(), err error)
+	// Cgroup, when set, is an open cgroup directory: I is created in it
+	// by clone3(CLONE_INTO_CGROUP), so the command never runs outside its
+	// limits, and its cgroup namespace is rooted there.
+	Cgroup *os.File
 }
 
 // Error is a failure reported by I: set-up failed (125), the command
@@ -134,6 +138,9 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 		Cloneflags: flags,
 		Setsid:     true,         // the command gets its own session (and can own a pty)
 		Pdeathsig:  unix.SIGKILL, // C died: the container must not live on
+	}
+	if c.Cgroup != nil {
+		attr.UseCgroupFD, attr.CgroupFD = true, int(c.Cgroup.Fd())
 	}
 	if userNS {
 		// A nested namespace (--userns=keep-id). C is root of its parent

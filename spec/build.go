@@ -81,6 +81,7 @@ func Build(in Input) (*specs.Spec, error) {
 			User:            specs.User{UID: user.UID, GID: user.GID, AdditionalGids: user.Additional},
 			Capabilities:    capabilities(o, user.UID),
 			NoNewPrivileges: o.NoNewPrivs,
+			OOMScoreAdj:     o.OOMScoreAdj,
 		},
 		Mounts: mounts(in),
 		Linux: &specs.Linux{
@@ -220,6 +221,13 @@ func mounts(in Input) []specs.Mount {
 		ms = append(ms, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}})
 	} else {
 		ms = append(ms, specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}})
+	}
+	if o.Cgroup {
+		cg := specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup2", Options: []string{"nosuid", "noexec", "nodev", "ro"}}
+		if o.Privileged {
+			cg.Options[3] = "rw"
+		}
+		ms = append(ms, cg)
 	}
 	for _, f := range []struct{ dst, src string }{{"/etc/hostname", in.HostnameFile}, {"/etc/hosts", in.HostsFile}, {"/etc/resolv.conf", in.ResolvFile}} {
 		if f.src != "" {

@@ -32,6 +32,11 @@ type Options struct {
 	Privileged bool
 	NoNewPrivs bool // --security-opt no-new-privileges
 	HostNet    bool // --network host: /sys is bound from the host, no net namespace
+	// Cgroup: the container has a cgroup of its own (and a cgroup
+	// namespace rooted there): cgroup2 is mounted at /sys/fs/cgroup, as
+	// docker and podman do, read-only unless Privileged.
+	Cgroup      bool
+	OOMScoreAdj *int // --oom-score-adj
 }
 
 // Mount is one -v, --mount or --tmpfs request.

@@ -8,8 +8,8 @@ row "run true, default network (floor: rl none, other: podman none)" \
 added=$(tail -1 "$table" | awk -F'\t' '{ printf "rl %+.1f ms, podman %+.1f ms", $2 - $4, $3 - $5 }')
 note "network: the default network (slirp4netns) adds to a start: $added (target for rl <= 15 ms)"
 
-TB=$DIR/tcpbench
-(cd "$repo" && CGO_ENABLED=0 go build -o "$TB" ./bench/tcpbench)
+TB=$DIR/tcpbench # built by bench.sh (static: it also runs in the container)
+[ -x "$TB" ] || (cd "$repo" && CGO_ENABLED=0 go build -o "$TB" ./bench/tcpbench)
 MB=${TCP_MB:-1024}
 # tput WHO NET: median Gbit/s of 3 transfers of $MB MiB.
 #   c2h: the container sends to a receiver on the host's loopback

@@ -16,6 +16,7 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
+	"rl/cgroupv2"
 	"rl/container"
 	"rl/image"
 	"rl/network"
@@ -129,59 +130,27 @@ func runInside(cfg *runConfig) error {
 	// forks all helpers, to its own thread so no such goroutine runs there.
 	runtime.LockOSThread()
 	defer trace("C cleaned up")
-	if cfg.Limits != nil {
-		return errLimitsNotWired
-	}
-	store, err := image.Open()
-	if err != nil {
-		return err
-	}
-	trace("store open")
-	img, err := findImage(store, cfg)
-	if err != nil {
-		store.Close()
-		return err
-	}
-	trace("image found")
 	id := newID()
 	if cfg.Flags.name != "" {
 		id = cfg.Flags.name
 	}
-	base := filepath.Join(store.GraphRoot(), "rl-containers")
-	removeStale(base)
-	dir := filepath.Join(base, id)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		store.Close()
-		return fmt.Errorf("creating the container directory %s: %w", dir, err)
+	var root, dir string
+	var img *image.Image
+	var err error
+	release := func() {}
+	if cfg.Rootfs != "" {
+		// --rootfs: the user's directory as it is, no store, no overlay.
+		root, img = cfg.Rootfs, &image.Image{}
+		dir, err = containerDir(runtimeBase(), id)
+	} else {
+		root, img, dir, release, err = imageRoot(cfg, id)
 	}
-	// The pid file lets a later run remove this directory if C is killed.
-	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600)
-	defer func() { os.RemoveAll(dir); trace("dir removed") }()
-	release, err := store.MarkInUse(id, img.ID)
-	if err != nil {
-		store.Close()
-		return err
-	}
-	defer release()
-	layers, err := store.LayerDirs(img)
-	if err != nil {
-		store.Close()
-		return err
-	}
-	// The image's layers stay on disk while the container runs; the
-	// store's locks are not needed any more.
-	store.Close()
-	trace("layers found, store closed")
-	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
 	if err != nil {
 		return err
 	}
-	defer func() { rfs.Release(); trace("rootfs released") }()
-	trace("rootfs mounted")
-	if verbose() {
-		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
-	}
-	in, err := specInput(cfg, img, id, rfs.Path, dir)
+	// Order: the rootfs is unmounted before its directory is removed.
+	defer func() { release(); os.RemoveAll(dir); trace("dir removed") }()
+	in, err := specInput(cfg, img, id, root, dir)
 	if err != nil {
 		return err
 	}
@@ -201,6 +170,25 @@ func runInside(cfg *runConfig) error {
 	if cfg.Opts.Terminal {
 		rc.Console = os.NewFile(4, "console")
 	}
+	if cfg.Cgroup {
+		// After every check and before the command: the cgroup step may
+		// move the caller's processes (see cgroupv2.Create).
+		cg, err := cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
+			Accounting: []string{"memory", "pids", "cpu", "io"}})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := cg.Remove(); err != nil {
+				fmt.Fprintln(os.Stderr, "rl: warning:", err)
+			}
+		}()
+		if cfg.Flags.statsAtExit {
+			defer func() { fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats()) }()
+		}
+		rc.Cgroup = cg.Dir()
+		trace("cgroup created")
+	}
 	trace("spec built")
 	st, err := container.Run(rc)
 	trace("container exited")
@@ -208,6 +196,82 @@ func runInside(cfg *runConfig) error {
 		return err
 	}
 	return exitStatus(st)
+}
+
+// imageRoot mounts the image's layers as the container's root: the store
+// is opened, the image found (pulled as --pull says), marked in use, and
+// its layers put under an overlay in the container's directory. release
+// undoes all of it but the directory.
+func imageRoot(cfg *runConfig, id string) (root string, img *image.Image, dir string, release func(), err error) {
+	store, err := image.Open()
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	trace("store open")
+	defer func() {
+		if store != nil {
+			store.Close()
+		}
+	}()
+	img, err = findImage(store, cfg)
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	trace("image found")
+	dir, err = containerDir(filepath.Join(store.GraphRoot(), "rl-containers"), id)
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	unmark, err := store.MarkInUse(id, img.ID)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, "", nil, err
+	}
+	layers, err := store.LayerDirs(img)
+	if err != nil {
+		unmark()
+		os.RemoveAll(dir)
+		return "", nil, "", nil, err
+	}
+	// The image's layers stay on disk while the container runs; the
+	// store's locks are not needed any more.
+	store.Close()
+	store = nil
+	trace("layers found, store closed")
+	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
+	if err != nil {
+		unmark()
+		os.RemoveAll(dir)
+		return "", nil, "", nil, err
+	}
+	trace("rootfs mounted")
+	if verbose() {
+		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
+	}
+	return rfs.Path, img, dir, func() { rfs.Release(); trace("rootfs released"); unmark() }, nil
+}
+
+// containerDir makes the directory of container id below base, after
+// removing those of containers whose rl was killed. Its pid file lets a
+// later run do the same for this one.
+func containerDir(base, id string) (string, error) {
+	removeStale(base)
+	dir := filepath.Join(base, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the container directory %s: %w", dir, err)
+	}
+	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	return dir, nil
+}
+
+// runtimeBase holds the directories of --rootfs containers, which have no
+// store: $XDG_RUNTIME_DIR/rl, else a private directory in $TMPDIR.
+func runtimeBase() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "rl", "containers")
+	}
+	uid, _ := userns.HostIDs()
+	return filepath.Join(os.TempDir(), fmt.Sprintf("rl-%d", uid), "containers")
 }
 
 // findImage looks the image up, pulling it as --pull says.
@@ -243,8 +307,11 @@ func specInput(cfg *runConfig, img *image.Image, id, root, dir string) (spec.Inp
 			// podman adds the user to the image's passwd (in the upper
 			// dir: the image stays untouched).
 			line := spec.PasswdLine(in.HostUser, uint32(uid), uint32(gid), in.HostHome)
-			if err := appendInRoot(root, "/etc/passwd", line); err != nil {
-				return in, err
+			// Not into a --rootfs directory: it is the user's, not a copy.
+			if cfg.Rootfs == "" {
+				if err := appendInRoot(root, "/etc/passwd", line); err != nil {
+					return in, err
+				}
 			}
 			in.Passwd += line
 		}
@@ -369,9 +436,6 @@ func appendInRoot(root, name, line string) error {
 	return err
 }
 
-// errLimitsNotWired: the host passed cgroupv2.CanEnforce, but rl cannot yet
-// place a container in a cgroup of its own; refusing is the honest answer.
-var errLimitsNotWired = &hintErr{errors.New("resource limits: creating a per-container cgroup is not implemented yet"), "run without limit flags"}
 
 // alive reports whether pid runs (a zombie whose parent has not reaped it
 // yet does not count).

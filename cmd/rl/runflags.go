@@ -2,9 +2,11 @@ package main
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -37,6 +39,8 @@ type runFlags struct {
 	creds                         string
 	limits                        limitFlags
 	cgroups                       string
+	statsAtExit, rootfs           bool
+	oomScoreAdj                   int
 }
 
 func (f *runFlags) define(fs *pflag.FlagSet) {
@@ -75,6 +79,9 @@ func (f *runFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS when pulling")
 	fs.StringVar(&f.creds, "creds", "", "`USER[:PASSWORD]` for pulling")
 	fs.StringVar(&f.cgroups, "cgroups", "enabled", "`enabled` or disabled (no cgroup of its own)")
+	fs.BoolVar(&f.statsAtExit, "stats-at-exit", false, "print the container's memory, cpu, pids and io use from its cgroup when it exits")
+	fs.IntVar(&f.oomScoreAdj, "oom-score-adj", 0, "the command's OOM killer `ADJUSTMENT` (-1000 to 1000; lowering it needs privileges)")
+	fs.BoolVar(&f.rootfs, "rootfs", false, "the first argument is a directory to use as the root file system, not an image")
 	f.limits.Define(fs)
 	fs.MarkHidden("net")
 }
@@ -88,6 +95,8 @@ type runConfig struct {
 	AddHosts  []network.HostEntry
 	Pull      string
 	Limits    *cgroupv2.Limits
+	Cgroup    bool   // the container gets a cgroup of its own (limits or --stats-at-exit)
+	Rootfs    string // --rootfs: the absolute directory
 	Flags     *runFlags
 	TLSVerify *bool
 }
@@ -276,14 +285,39 @@ func (f *runFlags) validate(fs *pflag.FlagSet, args []string) (*runConfig, error
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	if lim != nil {
+	if lim != nil || f.statsAtExit {
 		if f.cgroups == "disabled" {
-			return nil, bad("resource limits need a cgroup; they cannot be combined with --cgroups=disabled")
+			return nil, bad("resource limits and --stats-at-exit need a cgroup; they cannot be combined with --cgroups=disabled")
 		}
-		if err := cgroupv2.CanEnforce(lim); err != nil {
+		check := lim
+		if check == nil {
+			check = &cgroupv2.Limits{Set: []string{"--stats-at-exit"}}
+		}
+		if err := cgroupv2.CanEnforce(check); err != nil {
 			return nil, wrap(err)
 		}
-		c.Limits = lim
+		c.Limits, c.Cgroup = lim, true
+		o.Cgroup = true
+	}
+	if fs.Changed("oom-score-adj") {
+		if f.oomScoreAdj < -1000 || f.oomScoreAdj > 1000 {
+			return nil, bad("--oom-score-adj %d: want -1000 to 1000", f.oomScoreAdj)
+		}
+		v := f.oomScoreAdj
+		o.OOMScoreAdj = &v
+	}
+	if f.rootfs {
+		dir, err := filepath.Abs(c.Image)
+		if err == nil {
+			var st os.FileInfo
+			if st, err = os.Stat(dir); err == nil && !st.IsDir() {
+				err = errors.New("not a directory")
+			}
+		}
+		if err != nil {
+			return nil, bad("--rootfs %s: %v", c.Image, unwrapPath(err))
+		}
+		c.Rootfs = dir
 	}
 	if fs.Changed("tls-verify") {
 		v := f.tlsVerify

@@ -114,6 +114,13 @@ func start(s *specs.Spec, sock *os.File) error {
 		}
 	}
 	p := s.Process
+	if p.OOMScoreAdj != nil {
+		// Raising it is always allowed; lowering it below the value
+		// inherited needs CAP_SYS_RESOURCE in the initial namespace.
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("setting oom_score_adj to %d (lowering it needs privileges rl does not have): %w", *p.OOMScoreAdj, unwrapPath(err))
+		}
+	}
 	if p.Terminal {
 		// Before the user switch: the pty slave is chowned to the user.
 		if err := setupTerminal(p.User.UID, p.User.GID); err != nil {
@@ -254,4 +261,11 @@ func trace(step string) {
 	}
 	t0, _ := strconv.ParseInt(os.Getenv("RL_TRACE_T0"), 10, 64)
 	fmt.Fprintf(os.Stderr, "rl: trace %6.2f ms  pid %d  %s\n", float64(time.Now().UnixNano()-t0)/1e6, os.Getpid(), step)
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }
