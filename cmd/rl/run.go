@@ -436,7 +436,6 @@ func appendInRoot(root, name, line string) error {
 	return err
 }
 
-
 // alive reports whether pid runs (a zombie whose parent has not reaped it
 // yet does not count).
 func alive(pid int) bool {
