@@ -77,6 +77,9 @@ func Create(c Config) (*Cgroup, error) {
 	}
 	if c.Limits != nil {
 		for _, f := range c.Limits.Files() {
+			if f[0] == "pids.max" {
+				continue // see SetPids
+			}
 			if err := os.WriteFile(filepath.Join(cg.Path, f[0]), []byte(f[1]), 0); err != nil {
 				cg.Remove()
 				return nil, fmt.Errorf("setting %s to %q in %s: %w", f[0], f[1], cg.Path, unwrap(err))
@@ -90,6 +93,24 @@ func Create(c Config) (*Cgroup, error) {
 	}
 	cg.dir = dir
 	return cg, nil
+}
+
+// SetPids writes pids.max. It is not written by Create: the container's
+// first process is rl's own init, a Go program whose runtime starts
+// several threads, and threads count against pids.max; with a low limit
+// it could not even start. rl writes it once that init has set everything
+// up and before it executes the command (container.Config.BeforeExec), so
+// the command never runs without it. pids.current may exceed pids.max
+// for that moment; the kernel then refuses new tasks only.
+func (cg *Cgroup) SetPids(l *Limits) error {
+	if l == nil || l.PidsMax <= 0 {
+		return nil
+	}
+	v := strconv.FormatInt(l.PidsMax, 10)
+	if err := os.WriteFile(filepath.Join(cg.Path, "pids.max"), []byte(v), 0); err != nil {
+		return fmt.Errorf("setting pids.max to %q in %s: %w", v, cg.Path, unwrap(err))
+	}
+	return nil
 }
 
 // Dir is the open leaf, for SysProcAttr.CgroupFD.

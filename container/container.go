@@ -47,6 +47,9 @@ type Config struct {
 	// by clone3(CLONE_INTO_CGROUP), so the command never runs outside its
 	// limits, and its cgroup namespace is rooted there.
 	Cgroup *os.File
+	// BeforeExec, when set, runs once I has set everything up and before
+	// it executes the command (I waits for it).
+	BeforeExec func() error
 }
 
 // Error is a failure reported by I: set-up failed (125), the command
@@ -95,6 +98,12 @@ func Run(c Config) (int, error) {
 		}
 	}
 	defer cleanup()
+	if c.BeforeExec != nil {
+		if c.Spec.Annotations == nil {
+			c.Spec.Annotations = map[string]string{}
+		}
+		c.Spec.Annotations[child.BeforeExecAnnotation] = "1"
+	}
 	if err := json.NewEncoder(sock).Encode(c.Spec); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}
@@ -111,7 +120,19 @@ func Run(c Config) (int, error) {
 		}
 	}()
 	var r child.Report
-	switch err := json.NewDecoder(sock).Decode(&r); {
+	dec := json.NewDecoder(sock)
+	err = dec.Decode(&r)
+	if err == nil && r.Code == child.ReadyToExec && c.BeforeExec != nil {
+		if err := c.BeforeExec(); err != nil {
+			return fail(err)
+		}
+		if _, err := sock.Write([]byte{1}); err != nil {
+			return fail(fmt.Errorf("letting the container start: %w", err))
+		}
+		r = child.Report{}
+		err = dec.Decode(&r)
+	}
+	switch {
 	case errors.Is(err, io.EOF):
 		// The command is running: execve closed I's end.
 	case err != nil:

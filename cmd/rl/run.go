@@ -187,6 +187,9 @@ func runInside(cfg *runConfig) error {
 			defer func() { fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats()) }()
 		}
 		rc.Cgroup = cg.Dir()
+		if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
+			rc.BeforeExec = func() error { return cg.SetPids(cfg.Limits) }
+		}
 		trace("cgroup created")
 	}
 	trace("spec built")

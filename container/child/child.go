@@ -33,6 +33,14 @@ const (
 
 // Report is what I sends back when it cannot start the command. A
 // successful execve closes the socket (it is close-on-exec) instead.
+// ReadyToExec is the Code of the Report I sends, when the Spec carries
+// BeforeExecAnnotation, once everything is set up and only execve is
+// left; it then waits for one byte from C.
+const ReadyToExec = -1
+
+// BeforeExecAnnotation in the Spec asks I for the ReadyToExec handshake.
+const BeforeExecAnnotation = "io.rl.before-exec"
+
 type Report struct {
 	Code int    // 125 set-up failed, 126 cannot invoke, 127 not found
 	Msg  string // one line
@@ -152,6 +160,17 @@ func start(s *specs.Spec, sock *os.File) error {
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("setting no_new_privs: %w", err)
+		}
+	}
+	if s.Annotations[BeforeExecAnnotation] != "" {
+		// C has something to do between our set-up and the command (see
+		// container.Config.BeforeExec): tell it, wait for its go-ahead.
+		if err := json.NewEncoder(sock).Encode(Report{Code: ReadyToExec}); err != nil {
+			return fmt.Errorf("telling rl the container is ready: %w", err)
+		}
+		var b [1]byte
+		if _, err := sock.Read(b[:]); err != nil {
+			return fmt.Errorf("waiting for rl's go-ahead: %w", err)
 		}
 	}
 	trace("I: exec")

@@ -1,0 +1,97 @@
+#!/bin/bash
+# vm/run.sh SCRIPT [FILE...]: boot a throw-away VM with real, delegated
+# cgroup v2 and run SCRIPT there as uid 1000; print its output and exit
+# with its status. This host's cgroups are hybrid and must not be touched,
+# so rl's limits are tested here (issue 6).
+#
+# The VM: qemu under TCG (no /dev/kvm needed), Debian's 6.1 kernel (see
+# vm/setup.sh), an initramfs with busybox-static, the static rl binary
+# ($RL), a busybox root file system for `rl run --rootfs /rootfs`, and the
+# FILEs (in /files). Its init (below) mounts cgroup2 with nsdelegate,
+# enables the memory, pids, cpu and io controllers for /user and hands
+# /user to uid 1000 as systemd's Delegate= does (chown of the directory,
+# cgroup.procs, cgroup.threads and cgroup.subtree_control), moves itself
+# there and runs SCRIPT as uid 1000. Output comes back on a second serial
+# line; the first carries the kernel's console (shown on failure).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE=${RL_TEST_CACHE:-/var/tmp/rl-test-cache}/vm
+RL=${RL:?set RL to a static rl binary}
+script=${1:?usage: run.sh SCRIPT [FILE...]}
+shift
+kernel=$CACHE/vmlinuz
+[ -f "$kernel" ] || { echo "vm: no kernel at $kernel (run testdata/vm/setup.sh)" >&2; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || { echo "vm: qemu-system-x86_64 is not installed" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+mkdir -p "$root"/{bin,etc,proc,sys,dev,tmp,files,home/user,rootfs}
+cp /bin/busybox "$root/bin/busybox"
+cp "$RL" "$root/bin/rl"
+cp "$script" "$root/test.sh"
+for f in "$@"; do cp "$f" "$root/files/"; done
+printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nuser:x:1000:\n' >"$root/etc/group"
+# The container's root file system: busybox and its applets.
+r=$root/rootfs
+mkdir -p "$r"/{bin,etc,proc,sys,dev,tmp,root,home/user}
+cp /bin/busybox "$r/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
+cp "$root/etc/passwd" "$root/etc/group" "$r/etc/"
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+export PATH=/bin
+if [ "$1" != stage2 ]; then
+	# pivot_root(2) refuses the initramfs's rootfs (EINVAL), as on any host
+	# booted without a real root: move everything to a tmpfs and start over.
+	/bin/busybox mkdir -p /newroot
+	/bin/busybox mount -t tmpfs -o mode=0755 root /newroot
+	for d in bin etc files home rootfs init test.sh; do /bin/busybox cp -a /$d /newroot/; done
+	/bin/busybox mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp
+	exec /bin/busybox switch_root /newroot /init stage2
+fi
+/bin/busybox --install -s /bin
+# The archive's files belong to whoever built it.
+chown -R 0:0 /bin /etc /init /test.sh /files
+chown -R 1000:1000 /home/user /rootfs
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmp /tmp
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+echo "+memory +pids +cpu +io" >/sys/fs/cgroup/cgroup.subtree_control
+mkdir /sys/fs/cgroup/user
+for f in . cgroup.procs cgroup.threads cgroup.subtree_control; do chown 1000:1000 /sys/fs/cgroup/user/$f; done
+echo $$ >/sys/fs/cgroup/user/cgroup.procs
+ip link set lo up 2>/dev/null
+cd /home/user
+su -s /bin/sh user -c 'export HOME=/home/user PATH=/bin; sh /test.sh' >/dev/ttyS1 2>&1
+echo "vm-exit-status $?" >/dev/ttyS1
+sync
+poweroff -f
+INIT
+chmod 0755 "$root/init"
+(cd "$root" && find . | /bin/busybox cpio -o -H newc 2>/dev/null) >"$tmp/initrd"
+
+# -smp 2: TCG runs one host thread per vCPU. tsc_early_khz avoids the
+# TSC calibration that sometimes hangs an emulated boot.
+khz=$(awk -F: '/cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+set +e
+timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -nodefaults -display none -no-reboot \
+	-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" -cpu "${VM_CPU:-max}" \
+	-kernel "$kernel" -initrd "$tmp/initrd" \
+	-append "console=ttyS0 panic=-1 quiet tsc_early_khz=$khz" \
+	-serial "file:$tmp/console" -serial "file:$tmp/out" </dev/null
+qrc=$?
+set -e
+if ! grep -q '^vm-exit-status ' "$tmp/out" 2>/dev/null; then
+	echo "vm: the VM did not finish its script (qemu status $qrc); its output:" >&2
+	tr -d '\r' <"$tmp/out" >&2 || true
+	echo "vm: its console:" >&2
+	tail -20 "$tmp/console" >&2
+	exit 1
+fi
+sed '/^vm-exit-status /d' "$tmp/out" | tr -d '\r'
+exit "$(tr -d '\r' <"$tmp/out" | awk '/^vm-exit-status / { print $2 }')"

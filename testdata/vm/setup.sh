@@ -1,0 +1,25 @@
+#!/bin/bash
+# vm/setup.sh: fetch the kernel of the cgroup v2 VM harness (vm/run.sh):
+# Debian 12's own 6.1 kernel, downloaded as a package (apt-get download,
+# no install) and unpacked into the test cache. Quick when already done.
+set -euo pipefail
+CACHE=${RL_TEST_CACHE:-/var/tmp/rl-test-cache}/vm
+[ -f "$CACHE/vmlinuz" ] && exit 0
+mkdir -p "$CACHE"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+chmod 0755 "$tmp" # apt's _apt user downloads into it
+pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+if [ -z "$pkg" ]; then
+	echo "vm/setup.sh: no Debian kernel package found (apt-cache depends linux-image-amd64)" >&2
+	exit 1
+fi
+apt-get download -q "$pkg" >/dev/null 2>&1 || { echo "vm/setup.sh: apt-get download $pkg failed" >&2; exit 1; }
+dpkg-deb --fsys-tarfile "$pkg"_*.deb | tar -x --wildcards './boot/vmlinuz-*'
+cp boot/vmlinuz-* "$CACHE/vmlinuz.tmp"
+chmod 0644 "$CACHE/vmlinuz.tmp"
+echo "$pkg" >"$CACHE/kernel-package"
+mv "$CACHE/vmlinuz.tmp" "$CACHE/vmlinuz"
+chmod -R a+rX "$CACHE"
+echo "vm: kernel from $pkg"
