@@ -45,9 +45,9 @@ const InitLeaf = "init"
 //  5. open the leaf, for clone3(CLONE_INTO_CGROUP), which places the
 //     container's first process there before it runs a single instruction.
 func Create(c Config) (*Cgroup, error) {
-	h := Detect(os.Getuid())
+	h := Base(os.Getuid())
 	if !h.Delegated {
-		return nil, &refusal{"cannot create a cgroup: " + h.Reason}
+		return nil, &refusal{msg: "cannot create a cgroup: " + h.Reason, hint: Hint}
 	}
 	var need []string
 	if c.Limits != nil {
@@ -59,7 +59,7 @@ func Create(c Config) (*Cgroup, error) {
 	}
 	for _, ctl := range need {
 		if !have[ctl] {
-			return nil, &refusal{fmt.Sprintf("the %s controller is not delegated to your cgroup %s", ctl, h.Path)}
+			return nil, &refusal{msg: fmt.Sprintf("the %s controller is not delegated to your cgroup %s", ctl, h.Path), hint: HintController}
 		}
 	}
 	for _, ctl := range c.Accounting {

@@ -36,14 +36,37 @@ func Detect(uid int) Host {
 	if err != nil {
 		return Host{Layout: "v2", Reason: err.Error()}
 	}
-	h := Host{Layout: "v2", Path: filepath.Join("/sys/fs/cgroup", rel)}
+	h := inspect(filepath.Join("/sys/fs/cgroup", rel), uid)
+	if h.Reason != "" {
+		h.Reason = fmt.Sprintf("your cgroup %s is not delegated to you", rel)
+	}
+	return h
+}
+
+// Base is the cgroup below which rl makes containers' cgroups: the
+// caller's own, or its parent when the caller is in the init/ leaf an
+// earlier run moved it to (the parent is ours too; without this every
+// run would nest one level deeper).
+func Base(uid int) Host {
+	h := Detect(uid)
+	if h.Delegated && filepath.Base(h.Path) == InitLeaf {
+		if p := inspect(filepath.Dir(h.Path), uid); p.Delegated {
+			return p
+		}
+	}
+	return h
+}
+
+// inspect reports whether the cgroup directory dir is delegated to uid.
+func inspect(dir string, uid int) Host {
+	h := Host{Layout: "v2", Path: dir}
 	b, err := os.ReadFile(filepath.Join(h.Path, "cgroup.controllers"))
 	if err == nil {
 		h.Controllers = strings.Fields(string(b))
 	}
 	var fst unix.Stat_t
 	if err := unix.Stat(h.Path, &fst); err != nil || int(fst.Uid) != uid || unix.Access(filepath.Join(h.Path, "cgroup.subtree_control"), unix.W_OK) != nil {
-		h.Reason = fmt.Sprintf("your cgroup %s is not delegated to you", rel)
+		h.Reason = "not delegated"
 		return h
 	}
 	h.Delegated = true
@@ -69,19 +92,22 @@ func ownCgroup(file string) (string, error) {
 // Hint tells how to get a delegated subtree.
 const Hint = "boot with systemd.unified_cgroup_hierarchy=1 and enable delegation (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without limit flags"
 
+// HintController tells how to get one more controller delegated.
+const HintController = "ask your administrator to delegate it (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without that flag"
+
 // CanEnforce reports, as an error naming the first limit flag, why the
 // limits cannot be enforced here, or nil when they can.
 func CanEnforce(l *Limits) error {
-	h := Detect(os.Getuid())
+	h := Base(os.Getuid())
 	flag := "limits"
 	if len(l.Set) > 0 {
 		flag = l.Set[0]
 	}
 	if h.Reason != "" {
 		if len(l.Controllers()) == 0 { // --stats-at-exit: accounting only
-			return &refusal{fmt.Sprintf("%s needs a cgroup of its own, and rl cannot make one: %s", flag, h.Reason)}
+			return &refusal{fmt.Sprintf("%s needs a cgroup of its own, and rl cannot make one: %s", flag, h.Reason), Hint}
 		}
-		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason)}
+		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason), Hint}
 	}
 	have := map[string]bool{}
 	for _, c := range h.Controllers {
@@ -89,13 +115,13 @@ func CanEnforce(l *Limits) error {
 	}
 	for _, c := range l.Controllers() {
 		if !have[c] {
-			return &refusal{fmt.Sprintf("%s cannot be enforced: the %s controller is not delegated to your cgroup %s", flag, c, h.Path)}
+			return &refusal{fmt.Sprintf("%s cannot be enforced: the %s controller is not delegated to your cgroup %s", flag, c, h.Path), HintController}
 		}
 	}
 	return nil
 }
 
-type refusal struct{ msg string }
+type refusal struct{ msg, hint string }
 
 func (e *refusal) Error() string { return e.msg }
-func (e *refusal) Hint() string  { return Hint }
+func (e *refusal) Hint() string  { return e.hint }

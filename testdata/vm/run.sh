@@ -82,7 +82,7 @@ set +e
 timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -nodefaults -display none -no-reboot \
 	-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" -cpu "${VM_CPU:-max}" \
 	-kernel "$kernel" -initrd "$tmp/initrd" \
-	-append "console=ttyS0 panic=-1 quiet tsc_early_khz=$khz" \
+	-append "console=ttyS0 panic=-1 quiet tsc_early_khz=$khz ${VM_APPEND:-}" \
 	-serial "file:$tmp/console" -serial "file:$tmp/out" </dev/null
 qrc=$?
 set -e
