@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/elf"
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
@@ -150,6 +151,17 @@ func condition(cond string) (bool, error) {
 func haveVM() (bool, string) {
 	if _, err := os.Stat(filepath.Join(cacheDir(), "vm", "vmlinuz")); err != nil {
 		return false, "no VM kernel in " + cacheDir() + "/vm (run testdata/vm/setup.sh)"
+	}
+	// The test binary runs as rl inside the VM, which has no libc.
+	if exe, err := os.Executable(); err == nil {
+		if f, err := elf.Open(exe); err == nil {
+			defer f.Close()
+			for _, p := range f.Progs {
+				if p.Type == elf.PT_INTERP {
+					return false, "the test binary is not static (build it with CGO_ENABLED=0, as make test does)"
+				}
+			}
+		}
 	}
 	for _, p := range []string{"qemu-system-x86_64", "/bin/busybox"} {
 		if _, err := exec.LookPath(p); err != nil {
