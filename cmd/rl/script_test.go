@@ -1,11 +1,11 @@
 package main
 
 import (
-	"debug/elf"
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
