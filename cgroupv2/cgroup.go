@@ -47,7 +47,7 @@ const InitLeaf = "init"
 func Create(c Config) (*Cgroup, error) {
 	h := Base(os.Getuid())
 	if !h.Delegated {
-		return nil, &refusal{msg: "cannot create a cgroup: " + h.Reason, hint: Hint}
+		return nil, &refusal{msg: "cannot create a cgroup: " + h.Reason, hint: hintFor(h)}
 	}
 	var need []string
 	if c.Limits != nil {

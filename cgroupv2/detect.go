@@ -92,6 +92,17 @@ func ownCgroup(file string) (string, error) {
 // Hint tells how to get a delegated subtree.
 const Hint = "boot with systemd.unified_cgroup_hierarchy=1 and enable delegation (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without limit flags"
 
+// HintDelegate tells how to get a subtree delegated on a cgroup v2 host.
+const HintDelegate = "ask your administrator for a delegated cgroup (systemd: Delegate=yes in user@.service; elsewhere: chown of a cgroup subtree to you), or run without limit flags"
+
+// hintFor is the hint for a host whose cgroup is not usable.
+func hintFor(h Host) string {
+	if h.Layout == "v2" {
+		return HintDelegate
+	}
+	return Hint
+}
+
 // HintController tells how to get one more controller delegated.
 const HintController = "ask your administrator to delegate it (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without that flag"
 
@@ -105,9 +116,9 @@ func CanEnforce(l *Limits) error {
 	}
 	if h.Reason != "" {
 		if len(l.Controllers()) == 0 { // --stats-at-exit: accounting only
-			return &refusal{fmt.Sprintf("%s needs a cgroup of its own, and rl cannot make one: %s", flag, h.Reason), Hint}
+			return &refusal{fmt.Sprintf("%s needs a cgroup of its own, and rl cannot make one: %s", flag, h.Reason), hintFor(h)}
 		}
-		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason), Hint}
+		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason), hintFor(h)}
 	}
 	have := map[string]bool{}
 	for _, c := range h.Controllers {

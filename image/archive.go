@@ -19,12 +19,19 @@ import (
 )
 
 // copyImage copies src to dst with the policy of this user.
-func copyImage(ctx context.Context, dst, src types.ImageReference, sys *types.SystemContext, o Options) error {
+func (s *Store) copyImage(ctx context.Context, dst, src types.ImageReference, sys *types.SystemContext, o Options) error {
 	pc, err := policyContext(sys)
 	if err != nil {
 		return err
 	}
 	defer pc.Destroy()
+	if dst.Transport().Name() == istorage.Transport.Name() {
+		unlock, err := s.writeLock(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	_, err = copy.Image(ctx, pc, dst, src, &copy.Options{ReportWriter: o.progress(), SourceCtx: sys, DestinationCtx: sys})
 	return err
 }
@@ -109,7 +116,7 @@ func (s *Store) loadDocker(ctx context.Context, path string, sys *types.SystemCo
 			if err != nil {
 				return nil, err
 			}
-			if err := copyImage(ctx, dst, src, sys, o); err != nil {
+			if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
 				return nil, fmt.Errorf("loading %s: %w", name, err)
 			}
 			names = append(names, name)
@@ -127,7 +134,7 @@ func (s *Store) loadOCI(ctx context.Context, path string, sys *types.SystemConte
 	if err != nil {
 		return nil, err
 	}
-	if err := copyImage(ctx, dst, src, sys, o); err != nil {
+	if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
 		return nil, fmt.Errorf("loading %s: %w", name, err)
 	}
 	return []string{name}, nil
@@ -207,7 +214,7 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 			if err != nil {
 				return err
 			}
-			if err := copyImage(ctx, dst, src, sys, o); err != nil {
+			if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
 				w.Close()
 				return fmt.Errorf("saving %s: %w", name, err)
 			}
@@ -233,7 +240,7 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 		if err != nil {
 			return err
 		}
-		return copyImage(ctx, dst, src, sys, o)
+		return s.copyImage(ctx, dst, src, sys, o)
 	default:
 		return fmt.Errorf("save: unknown format %q: want docker-archive or oci-archive", format)
 	}
@@ -276,7 +283,7 @@ func (s *Store) Import(ctx context.Context, path, name string, o Options) (strin
 	if err != nil {
 		return "", err
 	}
-	if err := copyImage(ctx, dst, src, sys, o); err != nil {
+	if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
 		return "", fmt.Errorf("import %s: %s", path, lastPart(err.Error()))
 	}
 	return full, nil
@@ -307,7 +314,7 @@ func (s *Store) Push(ctx context.Context, name, dest string, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := copyImage(ctx, dst, src, sys, o); err != nil {
+	if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
 		e := pullError(n.String(), err)
 		return errors.New(strings.Replace(e.Error(), "pulling", "pushing", 1))
 	}

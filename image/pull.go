@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	"go.podman.io/image/v5/copy"
@@ -15,6 +17,7 @@ import (
 	"go.podman.io/image/v5/signature"
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -135,6 +138,11 @@ func (s *Store) pullOne(ctx context.Context, n reference.Named, sys *types.Syste
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := s.writeLock(ctx)
+	if err != nil {
+		return nil, pullError(n.String(), err)
+	}
+	defer unlock()
 	// containers/image writes layers to a staging area and commits the
 	// image record last: an interrupted pull leaves at most unreferenced
 	// layers, never an image with missing layers.
@@ -231,4 +239,35 @@ func shortNameCandidates(sys *types.SystemContext, name string) ([]reference.Nam
 		out = append(out, reference.TagNameOnly(n))
 	}
 	return out, nil
+}
+
+// writeLock serialises rl's writers of the store's layers (pull, load,
+// import). Seen with storage v1.64.2: of eight concurrent pulls of one
+// image into an empty store, one now and then failed with "a layer could
+// not be unpacked (mkdir /bin: no such file or directory)", its staging
+// directory removed under it by another writer. With the lock the later
+// pulls wait, then find the layers there and finish at once. The lock is
+// flock(2) on a file in the graph root: the kernel drops it when its
+// holder dies, so a killed pull never blocks the next one.
+func (s *Store) writeLock(ctx context.Context) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.GraphRoot(), "rl-write.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking the store: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

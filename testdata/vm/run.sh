@@ -11,7 +11,9 @@
 # enables the memory, pids, cpu and io controllers for /user and hands
 # /user to uid 1000 as systemd's Delegate= does (chown of the directory,
 # cgroup.procs, cgroup.threads and cgroup.subtree_control), moves itself
-# there and runs SCRIPT as uid 1000. Output comes back on a second serial
+# there and runs SCRIPT as uid 1000. Before that it runs `SCRIPT job` as
+# uid 1000 in a root-owned cgroup (as inside a Slurm job), where limits
+# cannot hold. Output comes back on a second serial
 # line; the first carries the kernel's console (shown on failure).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,9 +66,13 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 echo "+memory +pids +cpu +io" >/sys/fs/cgroup/cgroup.subtree_control
 mkdir /sys/fs/cgroup/user
 for f in . cgroup.procs cgroup.threads cgroup.subtree_control; do chown 1000:1000 /sys/fs/cgroup/user/$f; done
+# A root-owned cgroup, as a Slurm job's: SCRIPT runs there first, with
+# the argument "job", as the same user.
+mkdir /sys/fs/cgroup/job
+cd /home/user
+sh -c 'echo $$ >/sys/fs/cgroup/job/cgroup.procs; exec su -s /bin/sh user -c "export HOME=/home/user PATH=/bin; sh /test.sh job"' >/dev/ttyS1 2>&1
 echo $$ >/sys/fs/cgroup/user/cgroup.procs
 ip link set lo up 2>/dev/null
-cd /home/user
 su -s /bin/sh user -c 'export HOME=/home/user PATH=/bin; sh /test.sh' >/dev/ttyS1 2>&1
 echo "vm-exit-status $?" >/dev/ttyS1
 sync
