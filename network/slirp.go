@@ -78,6 +78,7 @@ func StartSlirp(pid int, m Mode) (*Slirp, error) {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
 		s.Stop()
+		s.Wait()
 		return nil, fmt.Errorf("slirp4netns did not get ready within 10s")
 	}
 	msg := strings.TrimSpace(stderr.String())
@@ -87,14 +88,15 @@ func StartSlirp(pid int, m Mode) (*Slirp, error) {
 	return nil, fmt.Errorf("slirp4netns failed: %s", msg)
 }
 
-// Stop ends slirp4netns and waits for it.
+// Stop ends slirp4netns; Wait waits until it is gone. The container has
+// exited, so slirp4netns has nothing left to do and gets SIGKILL. Its
+// exit still takes about 20 ms (the kernel unregisters its tap device,
+// which waits for an RCU grace period): Stop does not wait, so that the
+// rest of rl's clean-up overlaps it; call Wait last.
 func (s *Slirp) Stop() {
-	s.exit.Close()
-	select {
-	case <-s.done:
-		return
-	case <-time.After(time.Second):
-	}
 	s.cmd.Process.Kill()
-	<-s.done
+	s.exit.Close()
 }
+
+// Wait blocks until slirp4netns has exited.
+func (s *Slirp) Wait() { <-s.done }

@@ -130,6 +130,14 @@ func runInside(cfg *runConfig) error {
 	// forks all helpers, to its own thread so no such goroutine runs there.
 	runtime.LockOSThread()
 	defer trace("C cleaned up")
+	// Last of all: wait for helpers that were told to stop (their exit
+	// overlaps the rest of the clean-up).
+	var helpers []func()
+	defer func() {
+		for _, wait := range helpers {
+			wait()
+		}
+	}()
 	id := newID()
 	if cfg.Flags.name != "" {
 		id = cfg.Flags.name
@@ -163,7 +171,7 @@ func runInside(cfg *runConfig) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	rc := container.Config{Spec: s, Argv0: os.Args[0], Prepare: prepareNetwork(cfg)}
+	rc := container.Config{Spec: s, Argv0: os.Args[0], Prepare: prepareNetwork(cfg, &helpers)}
 	if cfg.Flags.interactive {
 		rc.Stdin = os.Stdin
 	}
@@ -345,8 +353,9 @@ func specInput(cfg *runConfig, img *image.Image, id, root, dir string) (spec.Inp
 }
 
 // prepareNetwork returns the hook that connects the container's net
-// namespace once its first process exists.
-func prepareNetwork(cfg *runConfig) func(int) (func(), error) {
+// namespace once its first process exists. Its clean-up stops
+// slirp4netns without waiting; the wait is appended to waits, for the end.
+func prepareNetwork(cfg *runConfig, waits *[]func()) func(int) (func(), error) {
 	if cfg.Network.Kind != network.SlirpMode {
 		return nil
 	}
@@ -355,6 +364,7 @@ func prepareNetwork(cfg *runConfig) func(int) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
+		*waits = append(*waits, sl.Wait)
 		if len(cfg.Publish) == 0 {
 			return sl.Stop, nil
 		}
