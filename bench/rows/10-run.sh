@@ -26,9 +26,15 @@ mkdir -p "$DIR/hosttmp"
 SHELL_ROW=1 row "512MB write+read in rootfs (floor: host)" "$RL run --rm --network none $IMG sh -c '$io'" \
 	"podman run --rm --network none $IMG sh -c '$io'" "busybox sh -c '${io//\/tmp/$DIR/hosttmp}'"
 
-# RSS of rl (P and C) while a container runs.
+# RSS of rl (P and C) while a container runs, with its parts: private
+# anonymous memory, and PSS (shared pages of the binary counted in shares).
 "$RL" run --rm --network none "$IMG" sleep 2 &
 sleep 1
-rss=$(for p in $(pgrep -f "$RL run --rm --network none $IMG sleep 2"); do awk '/VmRSS/ {print $2}' /proc/$p/status; done | sort -n | tr '\n' ' ')
+mem=$(for p in $(pgrep -f "$RL run --rm --network none $IMG sleep 2"); do
+	rss=$(awk '/^VmRSS/ {print $2}' /proc/$p/status)
+	anon=$(awk '/^RssAnon/ {print $2}' /proc/$p/status)
+	pss=$(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup)
+	echo "rss=${rss} anon=${anon} pss=${pss}"
+done | sort | tr '\n' ' ')
 wait
-note "rl run: RSS of rl's processes while the container runs (kB, P and C): $rss (target <= 15 MB each)"
+note "rl run: memory of rl's processes (P and C) while the container runs, kB: $mem(target: RSS <= 15 MB each)"
