@@ -149,8 +149,10 @@ func condition(cond string) (bool, error) {
 // haveVM: the cgroup v2 VM harness can boot (testdata/vm/setup.sh
 // fetched the kernel; qemu and busybox-static are installed).
 func haveVM() (bool, string) {
-	if _, err := os.Stat(filepath.Join(cacheDir(), "vm", "vmlinuz")); err != nil {
-		return false, "no VM kernel in " + cacheDir() + "/vm (run testdata/vm/setup.sh)"
+	for _, f := range []string{"vmlinuz", "brd.ko"} {
+		if _, err := os.Stat(filepath.Join(cacheDir(), "vm", f)); err != nil {
+			return false, "no VM kernel or brd.ko in " + cacheDir() + "/vm (run testdata/vm/setup.sh)"
+		}
 	}
 	// The test binary runs as rl inside the VM, which has no libc.
 	if exe, err := os.Executable(); err == nil {

@@ -31,6 +31,8 @@ root=$tmp/root
 mkdir -p "$root"/{bin,etc,proc,sys,dev,tmp,files,home/user,rootfs}
 cp /bin/busybox "$root/bin/busybox"
 cp "$RL" "$root/bin/rl"
+mkdir -p "$root/lib"
+if [ -f "$CACHE/brd.ko" ]; then cp "$CACHE/brd.ko" "$root/lib/"; fi
 cp "$script" "$root/test.sh"
 for f in "$@"; do cp "$f" "$root/files/"; done
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' >"$root/etc/passwd"
@@ -49,19 +51,21 @@ if [ "$1" != stage2 ]; then
 	# booted without a real root: move everything to a tmpfs and start over.
 	/bin/busybox mkdir -p /newroot
 	/bin/busybox mount -t tmpfs -o mode=0755 root /newroot
-	for d in bin etc files home rootfs init test.sh; do /bin/busybox cp -a /$d /newroot/; done
+	for d in bin etc files home lib rootfs init test.sh; do /bin/busybox cp -a /$d /newroot/; done
 	/bin/busybox mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp
 	exec /bin/busybox switch_root /newroot /init stage2
 fi
 /bin/busybox --install -s /bin
 # The archive's files belong to whoever built it.
-chown -R 0:0 /bin /etc /init /test.sh /files
+chown -R 0:0 /bin /etc /init /test.sh /files /lib
 chown -R 1000:1000 /home/user /rootfs
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmp /tmp
+# /dev/ram0, 16 MiB, readable by the user: a block device for io.max.
+if [ -f /lib/brd.ko ]; then insmod /lib/brd.ko rd_nr=1 rd_size=16384 && chmod 0666 /dev/ram0; fi
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 echo "+memory +pids +cpu +io" >/sys/fs/cgroup/cgroup.subtree_control
 mkdir /sys/fs/cgroup/user

@@ -4,7 +4,7 @@
 # no install) and unpacked into the test cache. Quick when already done.
 set -euo pipefail
 CACHE=${RL_TEST_CACHE:-/var/tmp/rl-test-cache}/vm
-[ -f "$CACHE/vmlinuz" ] && exit 0
+[ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/brd.ko" ] && exit 0
 mkdir -p "$CACHE"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -16,7 +16,9 @@ if [ -z "$pkg" ]; then
 	exit 1
 fi
 apt-get download -q "$pkg" >/dev/null 2>&1 || { echo "vm/setup.sh: apt-get download $pkg failed" >&2; exit 1; }
-dpkg-deb --fsys-tarfile "$pkg"_*.deb | tar -x --wildcards './boot/vmlinuz-*'
+# The kernel, and brd.ko (a RAM disk: a block device for io.max tests).
+dpkg-deb --fsys-tarfile "$pkg"_*.deb | tar -x --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/block/brd.ko'
+cp lib/modules/*/kernel/drivers/block/brd.ko "$CACHE/brd.ko"
 cp boot/vmlinuz-* "$CACHE/vmlinuz.tmp"
 chmod 0644 "$CACHE/vmlinuz.tmp"
 echo "$pkg" >"$CACHE/kernel-package"
