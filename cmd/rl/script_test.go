@@ -61,6 +61,21 @@ func TestScripts(t *testing.T) {
 	}
 }
 
+// TestVM runs the scripts of testdata/vm, which boot the cgroup v2 VM of
+// testdata/vm/run.sh. It runs after TestScripts, alone: an emulated VM on
+// a host busy with the parallel container tests was seen to stall.
+func TestVM(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Fatal("the CLI tests must not run as root: run `make test`")
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/vm",
+		RequireExplicitExec: true,
+		Setup:               func(e *testscript.Env) error { return setupScript(e, false) },
+		Condition:           condition,
+	})
+}
+
 func setupScript(e *testscript.Env, xdg bool) error {
 	// A fresh HOME per script: its own image store, config and auth files.
 	home := filepath.Join(e.WorkDir, "home")

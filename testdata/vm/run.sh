@@ -70,6 +70,19 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 echo "+memory +pids +cpu +io" >/sys/fs/cgroup/cgroup.subtree_control
 mkdir /sys/fs/cgroup/user
 for f in . cgroup.procs cgroup.threads cgroup.subtree_control; do chown 1000:1000 /sys/fs/cgroup/user/$f; done
+# A watchdog: if SCRIPT has not finished in time, show what every process
+# waits for (the kernel passes rl_watchdog= from its command line to init's
+# environment), and end the VM with status 124.
+(
+	sleep "${rl_watchdog:-240}"
+	echo "vm: watchdog: the script did not finish in ${rl_watchdog:-240}s; processes:"
+	for p in /proc/[0-9]*; do
+		[ -n "$(tr -d '\0' <$p/cmdline 2>/dev/null)" ] || continue # kernel threads
+		echo "${p#/proc/} $(cat $p/comm) $(grep State $p/status | tr -s '\t ' ' ') $(cat $p/cgroup) kernel stack: $(cut -d' ' -f2 $p/stack | head -4 | tr '\n' ' ')"
+	done
+	echo "vm-exit-status 124"
+	poweroff -f
+) >/dev/ttyS1 2>&1 &
 # A root-owned cgroup, as a Slurm job's: SCRIPT runs there first, with
 # the argument "job", as the same user.
 mkdir /sys/fs/cgroup/job
@@ -92,7 +105,7 @@ set +e
 timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -nodefaults -display none -no-reboot \
 	-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" -cpu "${VM_CPU:-max}" \
 	-kernel "$kernel" -initrd "$tmp/initrd" \
-	-append "console=ttyS0 panic=-1 quiet tsc_early_khz=$khz ${VM_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 quiet tsc_early_khz=$khz rl_watchdog=$(( ${VM_TIMEOUT:-600} * 3 / 4 )) ${VM_APPEND:-}" \
 	-serial "file:$tmp/console" -serial "file:$tmp/out" </dev/null
 qrc=$?
 set -e
