@@ -85,8 +85,8 @@ for f in bench/rows/*.sh; do
 done
 
 echo
-awk -F'\t' 'BEGIN { printf "%-46s %9s %9s %9s %9s %10s %9s %9s\n", "row (median ms)", "rl", "podman", "floor", "other", "rl/podman", "rl/floor", "rl/other" }
-	$2 == "failed" { printf "%-46s %9s\n", $1, "failed"; next }
+awk -F'\t' 'BEGIN { printf "%-64s %9s %9s %9s %9s %10s %9s %9s\n", "row (median ms)", "rl", "podman", "floor", "other", "rl/podman", "rl/floor", "rl/other" }
+	$2 == "failed" { printf "%-64s %9s\n", $1, "failed"; next }
 	{ rp = ($3 > 0) ? sprintf("%.3f", $2 / $3) : "-"; rf = ($4 > 0) ? sprintf("%.2f", $2 / $4) : "-"; ro = ($5 > 0) ? sprintf("%.2f", $2 / $5) : "-"
-	  printf "%-46s %9s %9s %9s %9s %10s %9s %9s\n", $1, $2, $3, ($4 == "" ? "-" : $4), ($5 == "" ? "-" : $5), rp, rf, ro }' "$table"
+	  printf "%-64s %9s %9s %9s %9s %10s %9s %9s\n", $1, $2, $3, ($4 == "" ? "-" : $4), ($5 == "" ? "-" : $5), rp, rf, ro }' "$table"
 if [ -s "$DIR/notes.txt" ]; then echo; cat "$DIR/notes.txt"; fi

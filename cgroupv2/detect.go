@@ -93,7 +93,7 @@ func ownCgroup(file string) (string, error) {
 const Hint = "boot with systemd.unified_cgroup_hierarchy=1 and enable delegation (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without limit flags"
 
 // HintDelegate tells how to get a subtree delegated on a cgroup v2 host.
-const HintDelegate = "ask your administrator for a delegated cgroup (systemd: Delegate=yes in user@.service; elsewhere: chown of a cgroup subtree to you), or run without limit flags"
+const HintDelegate = "ask your administrator for a delegated cgroup (systemd: Delegate=yes in user@.service, then run rl inside it with systemd-run --user --scope; elsewhere: chown of a cgroup subtree to you), or run without limit flags"
 
 // hintFor is the hint for a host whose cgroup is not usable.
 func hintFor(h Host) string {
