@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,17 +54,11 @@ func Create(c Config) (*Cgroup, error) {
 	if c.Limits != nil {
 		need = c.Limits.Controllers()
 	}
-	have := map[string]bool{}
-	for _, ctl := range h.Controllers {
-		have[ctl] = true
-	}
-	for _, ctl := range need {
-		if !have[ctl] {
-			return nil, &refusal{msg: fmt.Sprintf("the %s controller is not delegated to your cgroup %s", ctl, h.Path), hint: HintController}
-		}
+	if ctl := missingController(h, need); ctl != "" {
+		return nil, &refusal{msg: fmt.Sprintf("the %s controller is not delegated to your cgroup %s", ctl, h.Path), hint: HintController}
 	}
 	for _, ctl := range c.Accounting {
-		if have[ctl] && !contains(need, ctl) {
+		if slices.Contains(h.Controllers, ctl) && !slices.Contains(need, ctl) {
 			need = append(need, ctl)
 		}
 	}
@@ -149,7 +144,7 @@ func enable(dir string, ctls []string) error {
 	on := strings.Fields(string(b))
 	var todo []string
 	for _, c := range ctls {
-		if !contains(on, c) {
+		if !slices.Contains(on, c) {
 			todo = append(todo, c)
 		}
 	}
@@ -201,15 +196,6 @@ func removeStale(dir string) {
 			unix.Rmdir(filepath.Join(dir, e.Name()))
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // unwrap drops the *PathError wrapper: messages name the file themselves.

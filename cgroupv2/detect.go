@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -120,16 +121,21 @@ func CanEnforce(l *Limits) error {
 		}
 		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason), hintFor(h)}
 	}
-	have := map[string]bool{}
-	for _, c := range h.Controllers {
-		have[c] = true
-	}
-	for _, c := range l.Controllers() {
-		if !have[c] {
-			return &refusal{fmt.Sprintf("%s cannot be enforced: the %s controller is not delegated to your cgroup %s", flag, c, h.Path), HintController}
-		}
+	if c := missingController(h, l.Controllers()); c != "" {
+		return &refusal{fmt.Sprintf("%s cannot be enforced: the %s controller is not delegated to your cgroup %s", flag, c, h.Path), HintController}
 	}
 	return nil
+}
+
+// missingController is the first of need that h's cgroup does not offer,
+// or "".
+func missingController(h Host, need []string) string {
+	for _, c := range need {
+		if !slices.Contains(h.Controllers, c) {
+			return c
+		}
+	}
+	return ""
 }
 
 type refusal struct{ msg, hint string }

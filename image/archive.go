@@ -60,15 +60,12 @@ func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	switch ar.Transport {
-	case "docker-archive":
-		names, err := s.loadDocker(ctx, path, sys, o)
-		if err != nil {
-			return nil, fmt.Errorf("load %s: %s", path, lastPart(err.Error()))
+	if ar.Transport != "" { // named by the user: no detection
+		load := s.loadDocker
+		if ar.Transport == "oci-archive" {
+			load = s.loadOCI
 		}
-		return names, nil
-	case "oci-archive":
-		names, err := s.loadOCI(ctx, path, sys, o)
+		names, err := load(ctx, path, sys, o)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %s", path, lastPart(err.Error()))
 		}
