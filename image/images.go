@@ -1,7 +1,7 @@
 package image
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
-	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/storage"
 )
 
@@ -33,14 +32,15 @@ var ErrNotFound = errors.New("image not known")
 // Lookup finds an image by name (short names match the localhost/ and
 // docker.io/library/ forms, as podman does), by full ID or by ID prefix.
 func (s *Store) Lookup(name string) (*Image, error) {
-	si, err := s.find(name)
+	si, err := s.Find(name)
 	if err != nil {
 		return nil, err
 	}
 	return s.load(si)
 }
 
-func (s *Store) find(name string) (*storage.Image, error) {
+// Find returns the store's record of the image name refers to.
+func (s *Store) Find(name string) (*storage.Image, error) {
 	if name == "" {
 		return nil, fmt.Errorf("invalid reference \"\": empty image name")
 	}
@@ -63,33 +63,88 @@ func (s *Store) find(name string) (*storage.Image, error) {
 			return si, nil
 		}
 	}
+	if IsShortName(name) {
+		return s.findShort(name)
+	}
 	return nil, fmt.Errorf("%s: %w", name, ErrNotFound)
+}
+
+// findShort matches a short name against the repository tail of every
+// stored name, so that `busybox` finds the image a pull through an
+// unqualified-search registry stored as REGISTRY/busybox:latest (podman
+// resolves it the same way, through registries.conf). Reading the stored
+// names instead of registries.conf keeps the lookup in storage alone; two
+// different images with that tail are an error, not a guess.
+func (s *Store) findShort(name string) (*storage.Image, error) {
+	tail := "/" + name
+	if !strings.ContainsAny(name, ":@") {
+		tail += ":latest"
+	}
+	imgs, err := s.S.Images()
+	if err != nil {
+		return nil, err
+	}
+	var found *storage.Image
+	var names []string
+	for i := range imgs {
+		for _, n := range imgs[i].Names {
+			if strings.HasSuffix(n, tail) {
+				if found == nil {
+					found = &imgs[i]
+				}
+				if found.ID != imgs[i].ID {
+					return nil, &hintError{fmt.Errorf("short name %q is ambiguous: it matches %s and %s", name, names[0], n),
+						"use the full name"}
+				}
+				names = append(names, n)
+			}
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%s: %w", name, ErrNotFound)
+	}
+	return found, nil
 }
 
 func (s *Store) load(si *storage.Image) (*Image, error) {
 	img := &Image{ID: si.ID, Names: si.Names, Digest: si.Digest.String(), TopLayer: si.TopLayer, Created: si.Created}
-	ref, err := istorage.Transport.NewStoreReference(s.S, nil, si.ID)
-	if err != nil {
-		return nil, err
-	}
-	ctx := context.Background()
-	src, err := ref.NewImage(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("reading image %s: %w", short(si.ID), err)
-	}
-	defer src.Close()
-	oci, err := src.OCIConfig(ctx)
+	b, err := s.S.ImageBigData(si.ID, configKey(si))
 	if err != nil {
 		return nil, fmt.Errorf("reading the configuration of image %s: %w", short(si.ID), err)
 	}
-	img.OCI, img.Config = oci, oci.Config
+	// Docker's schema2 image configuration has the same JSON fields as
+	// OCI's for everything rl uses (config, created, architecture, os).
+	var oci v1.Image
+	if err := json.Unmarshal(b, &oci); err != nil {
+		return nil, fmt.Errorf("reading the configuration of image %s: %w", short(si.ID), err)
+	}
+	img.OCI, img.Config = &oci, oci.Config
 	if oci.Created != nil {
 		img.Created = *oci.Created
 	}
-	if sz, err := src.Size(); err == nil {
+	if sz, err := s.S.ImageSize(si.ID); err == nil {
 		img.Size = sz
 	}
 	return img, nil
+}
+
+// configKey is the big-data key under which containers/image stored the
+// image's configuration: its digest, which is also the image ID (the
+// other keys are "manifest", "manifest-DIGEST" and "signature-DIGEST").
+// Reading it directly keeps containers/image out of rl run (FACTS.md:
+// every linked package's init is paid by every exec).
+func configKey(si *storage.Image) string {
+	for _, k := range si.BigDataNames {
+		if k == "sha256:"+si.ID {
+			return k
+		}
+	}
+	for _, k := range si.BigDataNames {
+		if strings.HasPrefix(k, "sha256:") {
+			return k
+		}
+	}
+	return "sha256:" + si.ID
 }
 
 func short(id string) string {
@@ -126,7 +181,7 @@ func (s *Store) List() ([]Summary, error) {
 
 // Tag adds a name to an image.
 func (s *Store) Tag(src, dst string) error {
-	si, err := s.find(src)
+	si, err := s.Find(src)
 	if err != nil {
 		return err
 	}
@@ -144,7 +199,7 @@ func (s *Store) Tag(src, dst string) error {
 // Remove untags name, and deletes the image when no name is left or when
 // name is an ID. An image a running container uses is refused unless force.
 func (s *Store) Remove(name string, force bool) (untagged []string, deleted string, err error) {
-	si, err := s.find(name)
+	si, err := s.Find(name)
 	if err != nil {
 		return nil, "", err
 	}
@@ -156,7 +211,7 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	if !byID && len(si.Names) > 1 {
 		full := ""
 		for _, c := range si.Names {
-			if c == name || matchesShort(c, name) {
+			if c == name || MatchesShort(c, name) {
 				full = c
 			}
 		}
@@ -173,15 +228,20 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	return si.Names, si.ID, nil
 }
 
-func matchesShort(full, name string) bool {
+// MatchesShort reports whether the full stored name is what the short
+// name (busybox, busybox:1) refers to.
+func MatchesShort(full, name string) bool {
 	n, err := Normalize(name)
 	if err == nil && n.String() == full {
 		return true
 	}
-	if !strings.Contains(name, ":") {
+	if !IsShortName(name) {
+		return false
+	}
+	if !strings.ContainsAny(name, ":@") {
 		name += ":latest"
 	}
-	return full == "localhost/"+name
+	return strings.HasSuffix(full, "/"+name) // localhost/NAME and findShort's tails
 }
 
 // inUseDir holds one file per running container, named after it and
@@ -225,3 +285,12 @@ func (s *Store) Users(imageID string) []string {
 	}
 	return out
 }
+
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }

@@ -20,6 +20,16 @@ if [ -n "$bad" ]; then
 fi
 go vet -tags "$TAGS" ./...
 
+echo "== build"
+# The scripts run the rl users get (RL_TEST_BIN), not the test binary.
+make build
+go vet -tags "$TAGS rllight" ./cmd/rl
+export RL_TEST_BIN=$PWD/rl
+if go list -deps -tags "$TAGS rllight" ./cmd/rl | grep -q '^go.podman.io/image/'; then
+	echo "the rllight build links containers/image: keep it out (see cmd/rl/transfer.go)" >&2
+	exit 1
+fi
+
 echo "== fixtures"
 testdata/registry.sh start
 trap 'testdata/registry.sh stop' EXIT

@@ -31,6 +31,10 @@ const (
 	envUID        = "_CONTAINERS_ROOTLESS_UID"
 	envGID        = "_CONTAINERS_ROOTLESS_GID"
 	envMode       = "_RL_IDMAP_MODE"
+	// envSync is set for C only: its fd 3 is the pipe that says "mapped".
+	// WaitMapped removes it, so that an rl that C starts in turn (the pull
+	// helper of the light build) knows it is already mapped.
+	envSync = "_RL_USERNS_SYNC"
 	// EnvForce lets a user (or a test) choose the mode: "single" or "subuid".
 	EnvForce = "RL_IDMAP"
 )
@@ -157,10 +161,9 @@ func Start(cfg Config) (*Child, error) {
 	if cfg.Verbose {
 		fmt.Fprintln(os.Stderr, "rl: "+plan.Note())
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("finding rl's own executable: %w", err)
-	}
+	// /proc/self/exe, not os.Executable(): the full build runs from a
+	// memfd (cmd/rl/transfer_light.go) that has no path to name.
+	const self = "/proc/self/exe"
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -174,7 +177,8 @@ func Start(cfg Config) (*Child, error) {
 		envConfigured+"=done",
 		envUID+"="+strconv.Itoa(plan.uid),
 		envGID+"="+strconv.Itoa(plan.gid),
-		envMode+"="+plan.Mode)
+		envMode+"="+plan.Mode,
+		envSync+"=1")
 	cmd := &exec.Cmd{
 		Path:       self,
 		Args:       cfg.Args,
@@ -204,7 +208,7 @@ func Start(cfg Config) (*Child, error) {
 	}
 	if err := cmd.Start(); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("starting %s in a new user namespace: %w", self, err)
+		return nil, fmt.Errorf("starting rl in a new user namespace: %w", err)
 	}
 	if plan.Mode == ModeSubuid {
 		// The two maps are independent: run both helpers at once (each
@@ -344,6 +348,10 @@ func HostIDs() (uid, gid int) {
 // WaitMapped blocks C until P has written its id maps. It must run before
 // anything that depends on C's uid (file creation, capabilities in use).
 func WaitMapped() error {
+	if os.Getenv(envSync) == "" {
+		return nil // started by C, which was mapped already
+	}
+	os.Unsetenv(envSync)
 	f := os.NewFile(syncFD, "userns-sync")
 	defer f.Close()
 	var b [1]byte

@@ -1,25 +1,18 @@
+//go:build !rllight
+
 package main
 
 import (
 	"fmt"
 
 	"rl/image"
+	"rl/transfer"
 )
-
-func init() {
-	register(&command{
-		Name:  "import",
-		Short: "Create an image from a root filesystem tarball",
-		Usage: "rl import TARBALL NAME",
-		Store: true,
-		Run:   runImport,
-	})
-}
 
 func runImport(args []string) error {
 	c := commands["import"]
 	fs := newFlags(c)
-	var o image.Options
+	var o transfer.Options
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress")
 	if err := parse(c, fs, args, exitUsage); err != nil {
 		return err
@@ -34,7 +27,7 @@ func runImport(args []string) error {
 	defer s.Close()
 	ctx, stop := interruptible()
 	defer stop()
-	name, err := s.Import(ctx, fs.Arg(0), fs.Arg(1), o)
+	name, err := transfer.Import(ctx, s, fs.Arg(0), fs.Arg(1), o)
 	if err != nil {
 		return err
 	}

@@ -1,26 +1,19 @@
+//go:build !rllight
+
 package main
 
 import (
 	"fmt"
 
 	"rl/image"
+	"rl/transfer"
 )
-
-func init() {
-	register(&command{
-		Name:  "load",
-		Short: "Load images from a docker-archive or oci-archive",
-		Usage: "rl load [-i FILE]",
-		Store: true,
-		Run:   runLoad,
-	})
-}
 
 func runLoad(args []string) error {
 	c := commands["load"]
 	fs := newFlags(c)
 	in := fs.StringP("input", "i", "-", "read from `FILE` instead of standard input")
-	var o image.Options
+	var o transfer.Options
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress")
 	if err := parse(c, fs, args, exitUsage); err != nil {
 		return err
@@ -35,7 +28,7 @@ func runLoad(args []string) error {
 	defer s.Close()
 	ctx, stop := interruptible()
 	defer stop()
-	names, err := s.Load(ctx, *in, o)
+	names, err := transfer.Load(ctx, s, *in, o)
 	if err != nil {
 		return err
 	}

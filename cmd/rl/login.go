@@ -1,3 +1,5 @@
+//go:build !rllight
+
 package main
 
 import (
@@ -10,29 +12,14 @@ import (
 
 	"golang.org/x/term"
 
-	"rl/image"
+	"rl/transfer"
 )
-
-func init() {
-	register(&command{
-		Name:  "login",
-		Short: "Log in to a registry",
-		Usage: "rl login [OPTIONS] REGISTRY",
-		Run:   runLogin,
-	})
-	register(&command{
-		Name:  "logout",
-		Short: "Log out of a registry",
-		Usage: "rl logout [--all] [REGISTRY]",
-		Run:   runLogout,
-	})
-}
 
 // login runs on the host: credentials need no user namespace.
 func runLogin(args []string) error {
 	c := commands["login"]
 	fs := newFlags(c)
-	var o image.Options
+	var o transfer.Options
 	user := fs.StringP("username", "u", "", "`USER` name")
 	pass := fs.StringP("password", "p", "", "`PASSWORD` (visible to other users in ps: prefer --password-stdin)")
 	stdin := fs.Bool("password-stdin", false, "read the password from stdin")
@@ -73,7 +60,7 @@ func runLogin(args []string) error {
 			*pass = string(b)
 		}
 	}
-	if err := image.Login(context.Background(), fs.Arg(0), *user, *pass, o); err != nil {
+	if err := transfer.Login(context.Background(), fs.Arg(0), *user, *pass, o); err != nil {
 		return err
 	}
 	fmt.Println("Login Succeeded!")
@@ -91,12 +78,12 @@ func runLogout(args []string) error {
 		if err := nargs(c, fs, 0, 0); err != nil {
 			return err
 		}
-		return image.Logout("")
+		return transfer.Logout("")
 	}
 	if err := nargs(c, fs, 1, 1); err != nil {
 		return err
 	}
-	if err := image.Logout(fs.Arg(0)); err != nil {
+	if err := transfer.Logout(fs.Arg(0)); err != nil {
 		return err
 	}
 	fmt.Printf("Removed login credentials for %s\n", fs.Arg(0))

@@ -1,21 +1,16 @@
+//go:build !rllight
+
 package main
 
-import "rl/image"
-
-func init() {
-	register(&command{
-		Name:  "push",
-		Short: "Push an image to a registry",
-		Usage: "rl push [OPTIONS] IMAGE [DESTINATION]",
-		Store: true,
-		Run:   runPush,
-	})
-}
+import (
+	"rl/image"
+	"rl/transfer"
+)
 
 func runPush(args []string) error {
 	c := commands["push"]
 	fs := newFlags(c)
-	var o image.Options
+	var o transfer.Options
 	tls := registryFlags(fs, &o)
 	if err := parse(c, fs, args, exitUsage); err != nil {
 		return err
@@ -31,5 +26,5 @@ func runPush(args []string) error {
 	defer s.Close()
 	ctx, stop := interruptible()
 	defer stop()
-	return s.Push(ctx, fs.Arg(0), fs.Arg(1), o)
+	return transfer.Push(ctx, s, fs.Arg(0), fs.Arg(1), o)
 }

@@ -290,7 +290,7 @@ func findImage(store *image.Store, cfg *runConfig) (*image.Image, error) {
 	pull := func() (*image.Image, error) {
 		ctx, stop := interruptible()
 		defer stop()
-		return store.Pull(ctx, cfg.Image, image.Options{TLSVerify: cfg.TLSVerify, Creds: cfg.Flags.creds, Quiet: !isTerminal(os.Stderr)})
+		return pullForRun(ctx, store, cfg)
 	}
 	if cfg.Pull == "always" {
 		return pull()

@@ -1,27 +1,20 @@
+//go:build !rllight
+
 package main
 
 import (
 	"os"
 
 	"rl/image"
+	"rl/transfer"
 )
-
-func init() {
-	register(&command{
-		Name:  "save",
-		Short: "Save images to an archive",
-		Usage: "rl save -o FILE [--format docker-archive|oci-archive] IMAGE [IMAGE...]",
-		Store: true,
-		Run:   runSave,
-	})
-}
 
 func runSave(args []string) error {
 	c := commands["save"]
 	fs := newFlags(c)
 	out := fs.StringP("output", "o", "", "write to `FILE`")
 	format := fs.String("format", "docker-archive", "docker-archive or oci-archive")
-	var o image.Options
+	var o transfer.Options
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress")
 	if err := parse(c, fs, args, exitUsage); err != nil {
 		return err
@@ -39,7 +32,7 @@ func runSave(args []string) error {
 	defer s.Close()
 	ctx, stop := interruptible()
 	defer stop()
-	if err := s.Save(ctx, fs.Args(), *out, *format, o); err != nil {
+	if err := transfer.Save(ctx, s, fs.Args(), *out, *format, o); err != nil {
 		os.Remove(*out) // no half-written archive
 		return err
 	}

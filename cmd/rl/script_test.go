@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +31,19 @@ func TestMain(m *testing.M) {
 	if reexec.Init() {
 		return
 	}
-	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlMain, "udpecho": udpEcho, "udpsend": udpSend, "leftovers": leftovers, "layersums": layerSums}))
+	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlCmd, "udpecho": udpEcho, "udpsend": udpSend, "leftovers": leftovers, "layersums": layerSums}))
+}
+
+// rlCmd is the scripts' rl: the build users run when make test names it in
+// RL_TEST_BIN (the rllight build with the default one embedded, see
+// transfer.go), else this test binary's own rl (the default build).
+func rlCmd() int {
+	if bin := os.Getenv("RL_TEST_BIN"); bin != "" {
+		err := syscall.Exec(bin, os.Args, os.Environ())
+		fmt.Fprintf(os.Stderr, "rl test: exec %s: %v\n", bin, err)
+		return 125
+	}
+	return rlMain()
 }
 
 // TestScripts runs the black-box CLI tests in testdata/script, as the
@@ -91,7 +104,7 @@ func setupScript(e *testscript.Env, xdg bool) error {
 		}
 		e.Setenv("XDG_RUNTIME_DIR", run)
 	}
-	for _, k := range []string{"RL_TEST_REGISTRY", "RL_TEST_AUTH_REGISTRY", "RL_TEST_CACHE", "CI", "TERM"} {
+	for _, k := range []string{"RL_TEST_REGISTRY", "RL_TEST_AUTH_REGISTRY", "RL_TEST_CACHE", "RL_TEST_BIN", "CI", "TERM"} {
 		e.Setenv(k, os.Getenv(k))
 	}
 	if os.Getenv("RL_TEST_AUTH_REGISTRY") == "" {
@@ -110,6 +123,15 @@ func setupScript(e *testscript.Env, xdg bool) error {
 		return err
 	}
 	e.Setenv("RLTESTBIN", exe)
+	// RLBIN is the rl binary itself, for scripts that copy it (the VM).
+	bin := os.Getenv("RL_TEST_BIN")
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			return fmt.Errorf("CI tests the rl users run: set RL_TEST_BIN to the output of make build (make test does)")
+		}
+		bin = exe
+	}
+	e.Setenv("RLBIN", bin)
 	vm, err := filepath.Abs("../../testdata/vm/run.sh")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package image
+package transfer
 
 import (
 	"context"
@@ -16,17 +16,19 @@ import (
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/tarball"
 	"go.podman.io/image/v5/types"
+
+	"rl/image"
 )
 
 // copyImage copies src to dst with the policy of this user.
-func (s *Store) copyImage(ctx context.Context, dst, src types.ImageReference, sys *types.SystemContext, o Options) error {
+func copyImage(ctx context.Context, s *image.Store, dst, src types.ImageReference, sys *types.SystemContext, o Options) error {
 	pc, err := policyContext(sys)
 	if err != nil {
 		return err
 	}
 	defer pc.Destroy()
 	if dst.Transport().Name() == istorage.Transport.Name() {
-		unlock, err := s.writeLock(ctx)
+		unlock, err := writeLock(ctx, s)
 		if err != nil {
 			return err
 		}
@@ -39,7 +41,7 @@ func (s *Store) copyImage(ctx context.Context, dst, src types.ImageReference, sy
 // Load stores the images of a docker-archive or oci-archive file (as
 // written by docker save, podman save, skopeo) and returns their names
 // (or IDs for untagged images).
-func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, error) {
+func Load(ctx context.Context, s *image.Store, path string, o Options) ([]string, error) {
 	if path == "-" || path == "" {
 		tmp, err := spool(os.Stdin)
 		if err != nil {
@@ -48,7 +50,7 @@ func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, err
 		defer os.Remove(tmp)
 		path = tmp
 	}
-	ar, err := ParseArchiveRef(path)
+	ar, err := image.ParseArchiveRef(path)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -61,21 +63,21 @@ func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, err
 		return nil, err
 	}
 	if ar.Transport != "" { // named by the user: no detection
-		load := s.loadDocker
+		load := loadDocker
 		if ar.Transport == "oci-archive" {
-			load = s.loadOCI
+			load = loadOCI
 		}
-		names, err := load(ctx, path, sys, o)
+		names, err := load(ctx, s, path, sys, o)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %s", path, lastPart(err.Error()))
 		}
 		return names, nil
 	}
-	names, derr := s.loadDocker(ctx, path, sys, o)
+	names, derr := loadDocker(ctx, s, path, sys, o)
 	if derr == nil {
 		return names, nil
 	}
-	names, oerr := s.loadOCI(ctx, path, sys, o)
+	names, oerr := loadOCI(ctx, s, path, sys, o)
 	if oerr == nil {
 		return names, nil
 	}
@@ -96,7 +98,7 @@ func (s *Store) Load(ctx context.Context, path string, o Options) ([]string, err
 	return nil, fmt.Errorf("load %s: neither a docker-archive (%s) nor an oci-archive (%s)", path, lastPart(derr.Error()), lastPart(oerr.Error()))
 }
 
-func (s *Store) loadDocker(ctx context.Context, path string, sys *types.SystemContext, o Options) ([]string, error) {
+func loadDocker(ctx context.Context, s *image.Store, path string, sys *types.SystemContext, o Options) ([]string, error) {
 	r, err := archive.NewReader(sys, path)
 	if err != nil {
 		return nil, err
@@ -109,11 +111,11 @@ func (s *Store) loadDocker(ctx context.Context, path string, sys *types.SystemCo
 	var names []string
 	for _, refs := range groups {
 		for _, src := range refs {
-			dst, name, err := s.destFor(ctx, src, sys)
+			dst, name, err := destFor(ctx, s, src, sys)
 			if err != nil {
 				return nil, err
 			}
-			if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
+			if err := copyImage(ctx, s, dst, src, sys, o); err != nil {
 				return nil, fmt.Errorf("loading %s: %w", name, err)
 			}
 			names = append(names, name)
@@ -122,16 +124,16 @@ func (s *Store) loadDocker(ctx context.Context, path string, sys *types.SystemCo
 	return names, nil
 }
 
-func (s *Store) loadOCI(ctx context.Context, path string, sys *types.SystemContext, o Options) ([]string, error) {
+func loadOCI(ctx context.Context, s *image.Store, path string, sys *types.SystemContext, o Options) ([]string, error) {
 	src, err := ociarchive.NewReference(path, "")
 	if err != nil {
 		return nil, err
 	}
-	dst, name, err := s.destFor(ctx, src, sys)
+	dst, name, err := destFor(ctx, s, src, sys)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
+	if err := copyImage(ctx, s, dst, src, sys, o); err != nil {
 		return nil, fmt.Errorf("loading %s: %w", name, err)
 	}
 	return []string{name}, nil
@@ -139,7 +141,7 @@ func (s *Store) loadOCI(ctx context.Context, path string, sys *types.SystemConte
 
 // destFor names the stored copy of src after its tag, or by its ID (the
 // digest of its config, as docker and podman compute it) when untagged.
-func (s *Store) destFor(ctx context.Context, src types.ImageReference, sys *types.SystemContext) (types.ImageReference, string, error) {
+func destFor(ctx context.Context, s *image.Store, src types.ImageReference, sys *types.SystemContext) (types.ImageReference, string, error) {
 	if n := src.DockerReference(); n != nil {
 		dst, err := istorage.Transport.NewStoreReference(s.S, reference.TagNameOnly(n), "")
 		return dst, n.String(), err
@@ -172,7 +174,7 @@ func spool(r io.Reader) (string, error) {
 
 // Save writes images to an archive file: docker-archive (several images,
 // tagged) or oci-archive (one image).
-func (s *Store) Save(ctx context.Context, names []string, path, format string, o Options) error {
+func Save(ctx context.Context, s *image.Store, names []string, path, format string, o Options) error {
 	sys, err := o.SystemContext()
 	if err != nil {
 		return err
@@ -184,7 +186,7 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 			return fmt.Errorf("save: %w", err)
 		}
 		for _, name := range names {
-			si, err := s.find(name)
+			si, err := s.Find(name)
 			if err != nil {
 				return err
 			}
@@ -193,12 +195,12 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 				return err
 			}
 			var tagged reference.NamedTagged
-			if n, err := Normalize(name); err == nil && !strings.HasPrefix(si.ID, name) {
+			if n, err := image.Normalize(name); err == nil && !strings.HasPrefix(si.ID, name) {
 				if nt, ok := n.(reference.NamedTagged); ok {
 					tagged = nt
 				}
 				for _, full := range si.Names {
-					if matchesShort(full, name) {
+					if image.MatchesShort(full, name) {
 						if fn, err := reference.ParseNormalizedNamed(full); err == nil {
 							if nt, ok := fn.(reference.NamedTagged); ok {
 								tagged = nt
@@ -211,7 +213,7 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 			if err != nil {
 				return err
 			}
-			if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
+			if err := copyImage(ctx, s, dst, src, sys, o); err != nil {
 				w.Close()
 				return fmt.Errorf("saving %s: %w", name, err)
 			}
@@ -221,7 +223,7 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 		if len(names) != 1 {
 			return errors.New("save: oci-archive holds one image; name exactly one")
 		}
-		si, err := s.find(names[0])
+		si, err := s.Find(names[0])
 		if err != nil {
 			return err
 		}
@@ -237,7 +239,7 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 		if err != nil {
 			return err
 		}
-		return s.copyImage(ctx, dst, src, sys, o)
+		return copyImage(ctx, s, dst, src, sys, o)
 	default:
 		return fmt.Errorf("save: unknown format %q: want docker-archive or oci-archive", format)
 	}
@@ -245,15 +247,15 @@ func (s *Store) Save(ctx context.Context, names []string, path, format string, o
 
 // Import makes a one-layer image from a root filesystem tarball, as docker
 // import does, and names it.
-func (s *Store) Import(ctx context.Context, path, name string, o Options) (string, error) {
-	n, err := Normalize(name)
+func Import(ctx context.Context, s *image.Store, path, name string, o Options) (string, error) {
+	n, err := image.Normalize(name)
 	if err != nil {
 		return "", err
 	}
 	full := n.String()
-	if IsShortName(name) {
+	if image.IsShortName(name) {
 		full = "localhost/" + strings.TrimPrefix(full, "docker.io/library/")
-		if n, err = Normalize(full); err != nil {
+		if n, err = image.Normalize(full); err != nil {
 			return "", err
 		}
 	}
@@ -280,22 +282,22 @@ func (s *Store) Import(ctx context.Context, path, name string, o Options) (strin
 	if err != nil {
 		return "", err
 	}
-	if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
+	if err := copyImage(ctx, s, dst, src, sys, o); err != nil {
 		return "", fmt.Errorf("import %s: %s", path, lastPart(err.Error()))
 	}
 	return full, nil
 }
 
 // Push copies an image from the store to a registry.
-func (s *Store) Push(ctx context.Context, name, dest string, o Options) error {
-	si, err := s.find(name)
+func Push(ctx context.Context, s *image.Store, name, dest string, o Options) error {
+	si, err := s.Find(name)
 	if err != nil {
 		return err
 	}
 	if dest == "" {
 		dest = name
 	}
-	n, err := Normalize(dest)
+	n, err := image.Normalize(dest)
 	if err != nil {
 		return err
 	}
@@ -311,7 +313,7 @@ func (s *Store) Push(ctx context.Context, name, dest string, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := s.copyImage(ctx, dst, src, sys, o); err != nil {
+	if err := copyImage(ctx, s, dst, src, sys, o); err != nil {
 		e := pullError(n.String(), err)
 		return errors.New(strings.Replace(e.Error(), "pulling", "pushing", 1))
 	}

@@ -1,4 +1,4 @@
-package image
+package transfer
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	"go.podman.io/image/v5/types"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"rl/image"
 )
 
 // Options are the registry options shared by pull, push and run.
@@ -85,7 +87,7 @@ func policyContext(sys *types.SystemContext) (*signature.PolicyContext, error) {
 // Pull copies name from its registry into the store and returns the image.
 // A short name is tried against registries.conf's unqualified-search
 // registries in order, as podman does.
-func (s *Store) Pull(ctx context.Context, name string, o Options) (*Image, error) {
+func Pull(ctx context.Context, s *image.Store, name string, o Options) (*image.Image, error) {
 	sys, err := o.SystemContext()
 	if err != nil {
 		return nil, err
@@ -95,7 +97,7 @@ func (s *Store) Pull(ctx context.Context, name string, o Options) (*Image, error
 		return nil, fmt.Errorf("invalid reference %q: %v", name, err)
 	}
 	var candidates []reference.Named
-	if IsShortName(name) {
+	if image.IsShortName(name) {
 		candidates, err = shortNameCandidates(sys, name)
 		if err != nil {
 			return nil, err
@@ -105,7 +107,7 @@ func (s *Store) Pull(ctx context.Context, name string, o Options) (*Image, error
 				"use a fully qualified name (registry.example.com/" + name + ") or set unqualified-search-registries in registries.conf"}
 		}
 	} else {
-		n, err := Normalize(name)
+		n, err := image.Normalize(name)
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +120,7 @@ func (s *Store) Pull(ctx context.Context, name string, o Options) (*Image, error
 	defer pc.Destroy()
 	var firstErr error
 	for _, c := range candidates {
-		img, err := s.pullOne(ctx, c, sys, pc, o)
+		img, err := pullOne(ctx, s, c, sys, pc, o)
 		if err == nil {
 			return img, nil
 		}
@@ -129,7 +131,7 @@ func (s *Store) Pull(ctx context.Context, name string, o Options) (*Image, error
 	return nil, firstErr
 }
 
-func (s *Store) pullOne(ctx context.Context, n reference.Named, sys *types.SystemContext, pc *signature.PolicyContext, o Options) (*Image, error) {
+func pullOne(ctx context.Context, s *image.Store, n reference.Named, sys *types.SystemContext, pc *signature.PolicyContext, o Options) (*image.Image, error) {
 	src, err := docker.NewReference(n)
 	if err != nil {
 		return nil, fmt.Errorf("invalid reference %q: %v", n, err)
@@ -138,7 +140,7 @@ func (s *Store) pullOne(ctx context.Context, n reference.Named, sys *types.Syste
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := s.writeLock(ctx)
+	unlock, err := writeLock(ctx, s)
 	if err != nil {
 		return nil, pullError(n.String(), err)
 	}
@@ -221,7 +223,7 @@ func shortNameCandidates(sys *types.SystemContext, name string) ([]reference.Nam
 		tagged += ":latest"
 	}
 	if alias, _, err := sysregistriesv2.ResolveShortNameAlias(sys, strings.SplitN(strings.SplitN(name, "@", 2)[0], ":", 2)[0]); err == nil && alias != nil {
-		n, err := Normalize(alias.String() + strings.TrimPrefix(tagged, strings.SplitN(strings.SplitN(tagged, "@", 2)[0], ":", 2)[0]))
+		n, err := image.Normalize(alias.String() + strings.TrimPrefix(tagged, strings.SplitN(strings.SplitN(tagged, "@", 2)[0], ":", 2)[0]))
 		if err == nil {
 			return []reference.Named{n}, nil
 		}
@@ -249,7 +251,7 @@ func shortNameCandidates(sys *types.SystemContext, name string) ([]reference.Nam
 // pulls wait, then find the layers there and finish at once. The lock is
 // flock(2) on a file in the graph root: the kernel drops it when its
 // holder dies, so a killed pull never blocks the next one.
-func (s *Store) writeLock(ctx context.Context) (func(), error) {
+func writeLock(ctx context.Context, s *image.Store) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(s.GraphRoot(), "rl-write.lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
