@@ -6,12 +6,14 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 
-# Two builds: the default one, with containers/image (pull, push, load,
-# save, import, login), is embedded in the shipped rl, which leaves
-# containers/image out (tag rllight) so that rl run and rl images do not
-# pay its package inits on every exec: see cmd/rl/transfer.go.
+# Three builds: rl-init (the container's first process) and the default
+# build of rl, with containers/image (pull, push, load, save, import,
+# login), are embedded in the shipped rl, which leaves containers/image
+# out (tag rllight) so that rl run and rl images do not pay its package
+# inits on every exec: see cmd/rl/light.go.
 .PHONY: build
 build:
+	$(GO) build -ldflags '-s -w' -o cmd/rl/rl-init ./cmd/rl-init
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o cmd/rl/rl-full ./cmd/rl
 	$(GO) build -tags '$(TAGS) rllight' -ldflags '$(LDFLAGS)' -o rl ./cmd/rl
 
@@ -26,7 +28,7 @@ test:
 lint:
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt: $$bad"; exit 1; fi
 	$(GO) vet -tags '$(TAGS)' ./...
-	test -f cmd/rl/rl-full || $(MAKE) build
+	test -f cmd/rl/rl-full -a -f cmd/rl/rl-init || $(MAKE) build
 	$(GO) vet -tags '$(TAGS) rllight' ./cmd/rl
 
 # Side-by-side timings against podman and the unshare floor (not part of test).

@@ -33,7 +33,9 @@ const InitCommand = "__init"
 // Config is one container to run.
 type Config struct {
 	Spec *specs.Spec
-	// Argv0 of the re-executed rl (testscript dispatches on its base name).
+	// Init is the executable of I; "" is rl itself (/proc/self/exe),
+	// run as `Argv0 __init` (testscript dispatches on argv[0]'s base name).
+	Init                  string
 	Argv0                 string
 	Stdin, Stdout, Stderr *os.File // nil: /dev/null, rl's own, rl's own
 	// Console is the socket to P when Spec.Process.Terminal is set; I
@@ -178,8 +180,12 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 	if argv0 == "" {
 		argv0 = "rl"
 	}
+	path := c.Init
+	if path == "" {
+		path = "/proc/self/exe"
+	}
 	return &exec.Cmd{
-		Path:        "/proc/self/exe",
+		Path:        path,
 		Args:        []string{argv0, InitCommand},
 		Env:         traceEnv(),
 		Stdin:       c.Stdin,

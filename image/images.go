@@ -49,7 +49,7 @@ func (s *Store) Find(name string) (*storage.Image, error) {
 	}
 	var cands []string
 	if n, err := Normalize(name); err == nil {
-		cands = append(cands, n.String())
+		cands = append(cands, n)
 	}
 	if IsShortName(name) {
 		short := name
@@ -189,9 +189,9 @@ func (s *Store) Tag(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	name := n.String()
+	name := n
 	if IsShortName(dst) {
-		name = "localhost/" + strings.TrimPrefix(n.String(), "docker.io/library/")
+		name = "localhost/" + strings.TrimPrefix(n, "docker.io/library/")
 	}
 	return s.S.AddNames(si.ID, []string{name})
 }
@@ -232,7 +232,7 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 // name (busybox, busybox:1) refers to.
 func MatchesShort(full, name string) bool {
 	n, err := Normalize(name)
-	if err == nil && n.String() == full {
+	if err == nil && n == full {
 		return true
 	}
 	if !IsShortName(name) {

@@ -1,8 +1,11 @@
 package image
 
 import (
+	_ "crypto/sha512" // as in rl, where crypto/tls links it: go-digest then accepts sha384 and sha512
 	"strings"
 	"testing"
+
+	"github.com/distribution/reference"
 )
 
 func TestNormalize(t *testing.T) {
@@ -14,7 +17,7 @@ func TestNormalize(t *testing.T) {
 		"quay.io/a/b@sha256:" + hex64('a'): "quay.io/a/b@sha256:" + hex64('a'),
 	} {
 		n, err := Normalize(in)
-		if err != nil || n.String() != want {
+		if err != nil || n != want {
 			t.Errorf("Normalize(%q) = %v, %v; want %s", in, n, err, want)
 		}
 	}
@@ -65,8 +68,8 @@ func FuzzNormalize(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := Normalize(n.String())
-		if err != nil || again.String() != n.String() {
+		again, err := Normalize(n)
+		if err != nil || again != n {
 			t.Fatalf("Normalize(%q) = %q, but that normalizes to %v, %v", s, n, again, err)
 		}
 		IsShortName(s)
@@ -95,6 +98,39 @@ func FuzzParseArchiveRef(f *testing.F) {
 			if back != s {
 				t.Fatalf("ParseArchiveRef(%q) = %+v does not round-trip (%q)", s, a, back)
 			}
+		}
+	})
+}
+
+// FuzzNormalizeAgrees: Normalize accepts exactly what docker's own parser
+// (github.com/distribution/reference, linked into this test only) accepts,
+// and gives the same normalized string. One deliberate difference: for a
+// first component that is neither a valid host nor the start of a
+// docker.io name (foo_bar.com/x), distribution falls back to a name with
+// no registry at all, which no registry could serve; rl refuses it.
+func FuzzNormalizeAgrees(f *testing.F) {
+	for _, s := range []string{"busybox", "busybox:1.36", "docker://busybox", "127.0.0.1:5000/a/b:c",
+		"localhost/x", "localhost:5000/x@sha256:" + hex64('1'), "Foo/bar", "index.docker.io/x",
+		"[::1]:5000/x:y", "[fe80::1]/x", "a--b/c__d.e:T_a-g.1", "x@sha512:" + strings.Repeat("ab", 64),
+		"x@sha256:" + strings.Repeat("A", 64), "foo_bar.com/x", hex64('a'), "a:b/c", "a/B", "x:.y", "-x",
+		"docker.io/busybox", "a.b-/c", "sub.Example.COM/x", "x:" + strings.Repeat("t", 129)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := Normalize(s)
+		in := strings.TrimPrefix(s, "docker://")
+		ref, derr := reference.ParseNormalizedNamed(in)
+		if derr == nil && reference.Domain(ref) == "" {
+			if err == nil {
+				t.Fatalf("Normalize(%q) = %q; distribution found no registry in it", s, got)
+			}
+			return
+		}
+		if (err == nil) != (derr == nil) {
+			t.Fatalf("Normalize(%q) = %q, %v; distribution/reference says %v", s, got, err, derr)
+		}
+		if err == nil && got != reference.TagNameOnly(ref).String() {
+			t.Fatalf("Normalize(%q) = %q; distribution/reference gives %q", s, got, reference.TagNameOnly(ref).String())
 		}
 	})
 }

@@ -195,7 +195,7 @@ func Save(ctx context.Context, s *image.Store, names []string, path, format stri
 				return err
 			}
 			var tagged reference.NamedTagged
-			if n, err := image.Normalize(name); err == nil && !strings.HasPrefix(si.ID, name) {
+			if n, err := normalize(name); err == nil && !strings.HasPrefix(si.ID, name) {
 				if nt, ok := n.(reference.NamedTagged); ok {
 					tagged = nt
 				}
@@ -248,14 +248,14 @@ func Save(ctx context.Context, s *image.Store, names []string, path, format stri
 // Import makes a one-layer image from a root filesystem tarball, as docker
 // import does, and names it.
 func Import(ctx context.Context, s *image.Store, path, name string, o Options) (string, error) {
-	n, err := image.Normalize(name)
+	n, err := normalize(name)
 	if err != nil {
 		return "", err
 	}
 	full := n.String()
 	if image.IsShortName(name) {
 		full = "localhost/" + strings.TrimPrefix(full, "docker.io/library/")
-		if n, err = image.Normalize(full); err != nil {
+		if n, err = normalize(full); err != nil {
 			return "", err
 		}
 	}
@@ -297,7 +297,7 @@ func Push(ctx context.Context, s *image.Store, name, dest string, o Options) err
 	if dest == "" {
 		dest = name
 	}
-	n, err := image.Normalize(dest)
+	n, err := normalize(dest)
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func Pull(ctx context.Context, s *image.Store, name string, o Options) (*image.I
 				"use a fully qualified name (registry.example.com/" + name + ") or set unqualified-search-registries in registries.conf"}
 		}
 	} else {
-		n, err := image.Normalize(name)
+		n, err := normalize(name)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +223,7 @@ func shortNameCandidates(sys *types.SystemContext, name string) ([]reference.Nam
 		tagged += ":latest"
 	}
 	if alias, _, err := sysregistriesv2.ResolveShortNameAlias(sys, strings.SplitN(strings.SplitN(name, "@", 2)[0], ":", 2)[0]); err == nil && alias != nil {
-		n, err := image.Normalize(alias.String() + strings.TrimPrefix(tagged, strings.SplitN(strings.SplitN(tagged, "@", 2)[0], ":", 2)[0]))
+		n, err := normalize(alias.String() + strings.TrimPrefix(tagged, strings.SplitN(strings.SplitN(tagged, "@", 2)[0], ":", 2)[0]))
 		if err == nil {
 			return []reference.Named{n}, nil
 		}
@@ -272,4 +272,13 @@ func writeLock(ctx context.Context, s *image.Store) (func(), error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// normalize is image.Normalize as a reference containers/image takes.
+func normalize(s string) (reference.Named, error) {
+	n, err := image.Normalize(s)
+	if err != nil {
+		return nil, err
+	}
+	return reference.ParseNormalizedNamed(n)
 }

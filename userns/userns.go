@@ -59,6 +59,10 @@ type Config struct {
 	// Setpgid puts C in its own process group, so that signals from the
 	// terminal reach only P, which forwards them once.
 	Setpgid bool
+	// Prepare, when set, runs in P once C exists, at the same time as the
+	// map helpers, and before C is let go: work C needs but P can do
+	// while C starts (its error stops C).
+	Prepare func() error
 }
 
 // Plan is the id mapping chosen for this user on this host.
@@ -162,7 +166,7 @@ func Start(cfg Config) (*Child, error) {
 		fmt.Fprintln(os.Stderr, "rl: "+plan.Note())
 	}
 	// /proc/self/exe, not os.Executable(): the full build runs from a
-	// memfd (cmd/rl/transfer_light.go) that has no path to name.
+	// memfd (cmd/rl/light.go) that has no path to name.
 	const self = "/proc/self/exe"
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -210,6 +214,12 @@ func Start(cfg Config) (*Child, error) {
 		w.Close()
 		return nil, fmt.Errorf("starting rl in a new user namespace: %w", err)
 	}
+	prepared := make(chan error, 1)
+	if cfg.Prepare != nil {
+		go func() { prepared <- cfg.Prepare() }()
+	} else {
+		prepared <- nil
+	}
 	if plan.Mode == ModeSubuid {
 		// The two maps are independent: run both helpers at once (each
 		// is a setuid exec of a few ms). Both must be written before C
@@ -221,11 +231,18 @@ func Start(cfg Config) (*Child, error) {
 			err = gerr
 		}
 		if err != nil {
+			<-prepared
 			w.Close()
 			cmd.Process.Kill()
 			cmd.Wait()
 			return nil, &hintError{err, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"}
 		}
+	}
+	if err := <-prepared; err != nil {
+		w.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
 	}
 	if _, err := w.Write([]byte{1}); err != nil {
 		w.Close()

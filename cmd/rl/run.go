@@ -77,6 +77,13 @@ func runHost(cfg *runConfig) error {
 		defer term.Close()
 		ucfg.ExtraFiles = []*os.File{term.childEnd} // fd 4 in C
 	}
+	if f, write, err := initForC(len(ucfg.ExtraFiles)); err != nil {
+		return err
+	} else if f != nil {
+		defer f.Close()
+		ucfg.ExtraFiles = append(ucfg.ExtraFiles, f)
+		ucfg.Prepare = write
+	}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, userns.ForwardedSignals...)
 	defer signal.Stop(sigs)
@@ -171,7 +178,11 @@ func runInside(cfg *runConfig) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	rc := container.Config{Spec: s, Argv0: os.Args[0], Prepare: prepareNetwork(cfg, &helpers)}
+	initPath, err := initBinary()
+	if err != nil {
+		return err
+	}
+	rc := container.Config{Spec: s, Init: initPath, Argv0: os.Args[0], Prepare: prepareNetwork(cfg, &helpers)}
 	if cfg.Flags.interactive {
 		rc.Stdin = os.Stdin
 	}

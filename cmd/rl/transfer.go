@@ -13,12 +13,12 @@ import (
 // two builds run them differently (setTransferRun):
 //
 //   - the default build (go build, go test) links containers/image and runs
-//     them in-process (transfer_full.go);
+//     them in-process (full.go);
 //   - the rl that `make build` ships is built with the tag rllight and
 //     leaves containers/image out: its package inits cost every exec of rl
 //     about 20 ms (GODEBUG=inittrace=1), paid three times by each rl run.
 //     It carries the default build inside itself and runs these commands
-//     there (transfer_light.go).
+//     there (light.go).
 var transferCommands = []*command{
 	{Name: "pull", Short: "Pull an image from a registry", Usage: "rl pull [OPTIONS] IMAGE", Store: true},
 	{Name: "push", Short: "Push an image to a registry", Usage: "rl push [OPTIONS] IMAGE [DESTINATION]", Store: true},

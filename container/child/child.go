@@ -173,6 +173,12 @@ func start(s *specs.Spec, sock *os.File) error {
 			return fmt.Errorf("waiting for rl's go-ahead: %w", err)
 		}
 	}
+	// Last: every fd but 0, 1 and 2 closes at execve: the socket to C (the
+	// command must not be able to speak for I), the console socket, and
+	// whatever fds the caller of rl left open (CVE-2024-21626 class).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
 	trace("I: exec")
 	err = unix.Exec(path, p.Args, p.Env)
 	return execError(p.Args[0], err)

@@ -21,3 +21,9 @@ func setTransferRun(c *command) {
 func pullForRun(ctx context.Context, store *image.Store, cfg *runConfig) (*image.Image, error) {
 	return transfer.Pull(ctx, store, cfg.Image, transfer.Options{TLSVerify: cfg.TLSVerify, Creds: cfg.Flags.creds, Quiet: !isTerminal(os.Stderr)})
 }
+
+// initBinary is the executable of I: "" is rl itself, run as `rl __init`.
+func initBinary() (string, error) { return "", nil }
+
+// initForC: the default build has no rl-init to hand to C.
+func initForC(int) (*os.File, func() error, error) { return nil, nil, nil }
