@@ -41,10 +41,12 @@ type Config struct {
 	// Console is the socket to P when Spec.Process.Terminal is set; I
 	// sends the pty master there.
 	Console *os.File
-	// Prepare runs once I exists and before it gets the Spec (so before
-	// the command can run): the network is set up here, since slirp4netns
-	// needs I's pid. Its cleanup runs after the container has exited.
-	Prepare func(pid int) (cleanup func(), err error)
+	// Prepare runs once I exists and before it gets the Spec: the network
+	// is started here, since slirp4netns needs I's pid. Its ready, when
+	// not nil, runs before BeforeExec (the command does not start until it
+	// returns nil), so that the helper gets ready while I sets up. Its
+	// cleanup runs after the container has exited.
+	Prepare func(pid int) (ready func() error, cleanup func(), err error)
 	// Cgroup, when set, is an open cgroup directory: I is created in it
 	// by clone3(CLONE_INTO_CGROUP), so the command never runs outside its
 	// limits, and its cgroup namespace is rooted there.
@@ -95,8 +97,22 @@ func Run(c Config) (int, error) {
 	}
 	cleanup := func() {}
 	if c.Prepare != nil {
-		if cleanup, err = c.Prepare(cmd.Process.Pid); err != nil {
+		var ready func() error
+		if ready, cleanup, err = c.Prepare(cmd.Process.Pid); err != nil {
 			return fail(err)
+		}
+		if ready != nil {
+			// The helper gets ready while I sets up; the command waits.
+			before := c.BeforeExec
+			c.BeforeExec = func() error {
+				if err := ready(); err != nil {
+					return err
+				}
+				if before != nil {
+					return before()
+				}
+				return nil
+			}
 		}
 	}
 	defer cleanup()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,27 +20,33 @@ func ValidIP(s string) bool { return net.ParseIP(s) != nil }
 
 // Slirp is a running slirp4netns attached to a container's net namespace.
 type Slirp struct {
-	cmd  *exec.Cmd
-	exit *os.File // closing it tells slirp4netns to exit
-	done chan struct{}
+	cmd    *exec.Cmd
+	exit   *os.File // closing it tells slirp4netns to exit
+	done   chan struct{}
+	ready  chan error
+	stderr bytes.Buffer
 }
 
-// StartSlirp runs slirp4netns for the net namespace of pid and waits until
-// it has configured tap0 in it. It runs as a child of C (inside rl's user
-// namespace, which owns the container's net namespace), with Pdeathsig and
-// an exit fd, so it ends with the container even when rl is killed.
+// StartSlirp starts slirp4netns for the net namespace of pid; Ready waits
+// until it has configured tap0 there. It runs as a child of C (inside rl's
+// user namespace, which owns the container's net namespace), with
+// Pdeathsig and an exit fd, so it ends with the container even when rl is
+// killed.
 func StartSlirp(pid int, m Mode) (*Slirp, error) {
 	path, err := exec.LookPath("slirp4netns")
 	if err != nil {
 		return nil, Check(m)
 	}
+	if err := persistentTap(pid, "tap0"); err != nil {
+		return nil, fmt.Errorf("slirp4netns: %w", err)
+	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	defer readyR.Close()
 	exitR, exitW, err := os.Pipe()
 	if err != nil {
+		readyR.Close()
 		readyW.Close()
 		return nil, err
 	}
@@ -49,50 +56,56 @@ func StartSlirp(pid int, m Mode) (*Slirp, error) {
 		args = append(args, "--disable-host-loopback")
 	}
 	args = append(args, strconv.Itoa(pid), "tap0")
-	var stderr bytes.Buffer
+	s := &Slirp{exit: exitW, done: make(chan struct{}), ready: make(chan error, 1)}
 	cmd := exec.Command(path, args...)
 	cmd.ExtraFiles = []*os.File{exitR, readyW}
-	cmd.Stderr = &stderr
+	cmd.Stderr = &s.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL, Setpgid: true}
 	err = cmd.Start()
 	exitR.Close()
 	readyW.Close()
 	if err != nil {
+		readyR.Close()
 		exitW.Close()
 		return nil, fmt.Errorf("starting slirp4netns: %w", err)
 	}
-	s := &Slirp{cmd: cmd, exit: exitW, done: make(chan struct{})}
+	s.cmd = cmd
 	go func() { cmd.Wait(); close(s.done) }()
-	ready := make(chan error, 1)
 	go func() {
+		defer readyR.Close()
 		var b [1]byte
 		_, err := readyR.Read(b[:])
-		ready <- err
+		s.ready <- err
 	}()
+	return s, nil
+}
+
+// Ready waits until slirp4netns has configured the container's network,
+// or says why it could not.
+func (s *Slirp) Ready() error {
 	select {
-	case err := <-ready:
+	case err := <-s.ready:
 		if err == nil {
-			return s, nil
+			return nil
 		}
 		<-s.done
 	case <-s.done:
 	case <-time.After(10 * time.Second):
 		s.Stop()
 		s.Wait()
-		return nil, fmt.Errorf("slirp4netns did not get ready within 10s")
+		return fmt.Errorf("slirp4netns did not get ready within 10s")
 	}
-	msg := strings.TrimSpace(stderr.String())
+	msg := strings.TrimSpace(s.stderr.String())
 	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 		msg = msg[i+1:]
 	}
-	return nil, fmt.Errorf("slirp4netns failed: %s", msg)
+	return fmt.Errorf("slirp4netns failed: %s", msg)
 }
 
 // Stop ends slirp4netns; Wait waits until it is gone. The container has
-// exited, so slirp4netns has nothing left to do and gets SIGKILL. Its
-// exit still takes about 20 ms (the kernel unregisters its tap device,
-// which waits for an RCU grace period): Stop does not wait, so that the
-// rest of rl's clean-up overlaps it; call Wait last.
+// exited, so slirp4netns has nothing left to do and gets SIGKILL. Stop
+// does not wait, so that the rest of rl's clean-up overlaps its exit;
+// call Wait last.
 func (s *Slirp) Stop() {
 	s.cmd.Process.Kill()
 	s.exit.Close()
@@ -100,3 +113,52 @@ func (s *Slirp) Stop() {
 
 // Wait blocks until slirp4netns has exited.
 func (s *Slirp) Wait() { <-s.done }
+
+// persistentTap creates tap0 in the net namespace of pid, persistent
+// (TUNSETPERSIST), before slirp4netns starts; slirp4netns then attaches to
+// it instead of creating its own. Why: when the last fd of a tap device
+// that is not persistent is closed, the kernel unregisters the device
+// synchronously, which waits for RCU grace periods: slirp4netns's exit
+// took 20-30 ms here, all of it on rl's exit path. A persistent device
+// outlives slirp4netns's fd and goes with its net namespace, which the
+// kernel tears down in a worker once the container and slirp4netns are
+// gone (net/core/net_namespace.c, cleanup_net), off rl's path.
+//
+// setns(2) into a net namespace is allowed for one thread of a Go
+// process; the thread is locked and thrown away afterwards (its goroutine
+// returns locked), so that no other goroutine ever runs in the
+// container's namespace.
+func persistentTap(pid int, name string) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: Go ends this thread
+		errc <- func() error {
+			target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+			if err != nil {
+				return err
+			}
+			defer target.Close()
+			if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+				return fmt.Errorf("entering the container's net namespace: %w", err)
+			}
+			fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("opening /dev/net/tun: %w", err)
+			}
+			defer unix.Close(fd)
+			ifr, err := unix.NewIfreq(name)
+			if err != nil {
+				return err
+			}
+			ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+			if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+				return fmt.Errorf("creating %s: %w", name, err)
+			}
+			if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
+				return fmt.Errorf("making %s persistent: %w", name, err)
+			}
+			return nil
+		}()
+	}()
+	return <-errc
+}

@@ -366,25 +366,34 @@ func specInput(cfg *runConfig, img *image.Image, id, root, dir string) (spec.Inp
 // prepareNetwork returns the hook that connects the container's net
 // namespace once its first process exists. Its clean-up stops
 // slirp4netns without waiting; the wait is appended to waits, for the end.
-func prepareNetwork(cfg *runConfig, waits *[]func()) func(int) (func(), error) {
+func prepareNetwork(cfg *runConfig, waits *[]func()) func(int) (func() error, func(), error) {
 	if cfg.Network.Kind != network.SlirpMode {
 		return nil
 	}
-	return func(pid int) (func(), error) {
+	return func(pid int) (func() error, func(), error) {
 		sl, err := network.StartSlirp(pid, cfg.Network)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		*waits = append(*waits, sl.Wait)
 		if len(cfg.Publish) == 0 {
-			return sl.Stop, nil
+			return sl.Ready, sl.Stop, nil
 		}
-		ports, err := network.Publish(pid, cfg.Publish)
-		if err != nil {
+		var ports *network.Ports
+		ready := func() error {
+			if err := sl.Ready(); err != nil {
+				return err
+			}
+			ports, err = network.Publish(pid, cfg.Publish)
+			return err
+		}
+		stop := func() {
+			if ports != nil {
+				ports.Stop()
+			}
 			sl.Stop()
-			return nil, err
 		}
-		return func() { ports.Stop(); sl.Stop() }, nil
+		return ready, stop, nil
 	}
 }
 
