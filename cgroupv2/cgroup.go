@@ -55,7 +55,7 @@ func Create(c Config) (*Cgroup, error) {
 		need = c.Limits.Controllers()
 	}
 	if ctl := missingController(h, need); ctl != "" {
-		return nil, &refusal{msg: fmt.Sprintf("the %s controller is not delegated to your cgroup %s", ctl, h.Path), hint: HintController}
+		return nil, &refusal{msg: fmt.Sprintf("the %s controller is not delegated to your cgroup %s", ctl, h.Path), hint: hintControllerIn(h.Path)}
 	}
 	for _, ctl := range c.Accounting {
 		if slices.Contains(h.Controllers, ctl) && !slices.Contains(need, ctl) {

@@ -94,7 +94,7 @@ func ownCgroup(file string) (string, error) {
 const Hint = "boot with systemd.unified_cgroup_hierarchy=1 and enable delegation (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without limit flags"
 
 // HintDelegate tells how to get a subtree delegated on a cgroup v2 host.
-const HintDelegate = "ask your administrator for a delegated cgroup (systemd: Delegate=yes in user@.service, then run rl inside it with systemd-run --user --scope; elsewhere: chown of a cgroup subtree to you), or run without limit flags"
+const HintDelegate = "run rl in a scope of your systemd user manager (systemd-run --user --scope -p Delegate=yes -p OOMPolicy=continue rl run ...), or ask your administrator for a delegated cgroup (systemd: Delegate= in user@.service; elsewhere: chown of a cgroup subtree to you), or run without limit flags"
 
 // hintFor is the hint for a host whose cgroup is not usable.
 func hintFor(h Host) string {
@@ -106,6 +106,21 @@ func hintFor(h Host) string {
 
 // HintController tells how to get one more controller delegated.
 const HintController = "ask your administrator to delegate it (systemctl edit user@.service: [Service] Delegate=memory pids cpu cpuset io), or run without that flag"
+
+// hintControllerIn is HintController for the cgroup at path. Under a
+// systemd user manager (user@UID.service), a plain `systemd-run --user
+// --scope` gets only the controllers the manager enables by default
+// (memory and pids on Debian 12); -p Delegate=yes gets all it has.
+// -p OOMPolicy=continue, in both hints: by default systemd stops a scope
+// in which the kernel OOM-killed a process, and that includes rl itself
+// when a container hits its --memory (seen in the VM test: rl got
+// SIGTERM, exit 143, instead of reporting 137).
+func hintControllerIn(path string) string {
+	if strings.Contains(path, "/user@") && strings.Contains(path, ".service") {
+		return "run rl in a scope with every controller your systemd user manager has (systemd-run --user --scope -p Delegate=yes -p OOMPolicy=continue rl run ...); if it is still missing, " + HintController
+	}
+	return HintController
+}
 
 // CanEnforce reports, as an error naming the first limit flag, why the
 // limits cannot be enforced here, or nil when they can.
@@ -122,7 +137,7 @@ func CanEnforce(l *Limits) error {
 		return &refusal{fmt.Sprintf("%s cannot be enforced: %s", flag, h.Reason), hintFor(h)}
 	}
 	if c := missingController(h, l.Controllers()); c != "" {
-		return &refusal{fmt.Sprintf("%s cannot be enforced: the %s controller is not delegated to your cgroup %s", flag, c, h.Path), HintController}
+		return &refusal{fmt.Sprintf("%s cannot be enforced: the %s controller is not delegated to your cgroup %s", flag, c, h.Path), hintControllerIn(h.Path)}
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ set -euo pipefail
 
 PACKAGES=(uidmap slirp4netns fuse-overlayfs docker-registry skopeo busybox-static
 	debootstrap hyperfine podman runc charliecloud qemu-system-x86 iproute2 procps
-	util-linux tini jq)
+	util-linux tini jq cpio)
 TEST_USER=${RL_TEST_USER:-rltest}
 
 missing=()

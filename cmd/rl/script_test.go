@@ -172,6 +172,12 @@ func condition(cond string) (bool, error) {
 		return ok, nil
 	case "vm":
 		ok, why = haveVM()
+	case "vm-systemd":
+		if ok, why = haveVM(); ok {
+			if _, err := os.Stat(filepath.Join(cacheDir(), "vm", "systemd.cpio")); err != nil {
+				ok, why = false, "no systemd root file system in "+cacheDir()+"/vm (run testdata/vm/setup.sh as root)"
+			}
+		}
 	case "root":
 		return os.Getuid() == 0, nil
 	default:

@@ -15,6 +15,14 @@
 # uid 1000 in a root-owned cgroup (as inside a Slurm job), where limits
 # cannot hold. Output comes back on a second serial
 # line; the first carries the kernel's console (shown on failure).
+#
+# VM_SYSTEMD=1 boots Debian 12 with systemd instead (vm/systemd-root.sh
+# builds it once): init copies that tree to a tmpfs and hands over to
+# systemd, which starts user@1000.service for the lingering user `user`
+# (its cgroup subtree delegated by systemd itself) and then the unit
+# rl-test.service, which runs SCRIPT as uid 1000 from a root-owned cgroup
+# (/system.slice/rl-test.service). SCRIPT gets into the user's delegated
+# subtree with systemd-run --user --scope.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${RL_TEST_CACHE:-/var/tmp/rl-test-cache}/vm
@@ -23,6 +31,10 @@ script=${1:?usage: run.sh SCRIPT [FILE...]}
 shift
 kernel=$CACHE/vmlinuz
 [ -f "$kernel" ] || { echo "vm: no kernel at $kernel (run testdata/vm/setup.sh)" >&2; exit 1; }
+if [ -n "${VM_SYSTEMD:-}" ] && [ ! -f "$CACHE/systemd.cpio" ]; then
+	echo "vm: no systemd root file system at $CACHE/systemd.cpio (run testdata/vm/setup.sh as root)" >&2
+	exit 1
+fi
 command -v qemu-system-x86_64 >/dev/null || { echo "vm: qemu-system-x86_64 is not installed" >&2; exit 1; }
 
 tmp=$(mktemp -d)
@@ -43,9 +55,53 @@ mkdir -p "$r"/{bin,etc,proc,sys,dev,tmp,root,home/user}
 cp /bin/busybox "$r/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
 cp "$root/etc/passwd" "$root/etc/group" "$r/etc/"
+# For VM_SYSTEMD: the unit that runs SCRIPT, and its runner.
+cat >"$root/rl-test.service" <<'UNIT'
+[Unit]
+Description=rl's VM test
+Wants=user@1000.service
+After=user@1000.service
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /rltest/unit.sh
+UNIT
+cat >"$root/unit.sh" <<'RUNNER'
+exec >/dev/ttyS1 2>&1
+i=0
+until systemctl is-active -q user@1000.service; do
+	i=$((i + 1))
+	if [ $i -gt 240 ]; then
+		echo "vm: user@1000.service is not active: $(systemctl is-active user@1000.service)"
+		break
+	fi
+	sleep 0.5
+done
+cd /home/user
+runuser -u user -- env HOME=/home/user USER=user XDG_RUNTIME_DIR=/run/user/1000 \
+	DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus PATH=/usr/local/bin:/usr/bin:/bin \
+	sh /rltest/test.sh
+echo "vm-exit-status $?"
+sync
+systemctl poweroff --force --force
+RUNNER
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 export PATH=/bin
+if [ -d /sysroot ]; then
+	# VM_SYSTEMD: Debian with systemd on a tmpfs, the test as a unit.
+	/bin/busybox mkdir -p /newroot
+	/bin/busybox mount -t tmpfs -o mode=0755 root /newroot
+	/bin/busybox cp -a /sysroot/. /newroot/
+	/bin/busybox mkdir -p /newroot/rltest /newroot/usr/local/bin
+	/bin/busybox cp /bin/rl /newroot/usr/local/bin/rl
+	/bin/busybox cp -a /test.sh /unit.sh /files /rootfs /newroot/rltest/
+	/bin/busybox chown -R 0:0 /newroot/usr/local/bin/rl /newroot/rltest
+	/bin/busybox chown -R 1000:1000 /newroot/rltest/rootfs
+	/bin/busybox cp /rl-test.service /newroot/etc/systemd/system/
+	/bin/busybox ln -s /etc/systemd/system/rl-test.service /newroot/etc/systemd/system/multi-user.target.wants/rl-test.service
+	exec /bin/busybox switch_root /newroot /lib/systemd/systemd
+fi
 if [ "$1" != stage2 ]; then
 	# pivot_root(2) refuses the initramfs's rootfs (EINVAL), as on any host
 	# booted without a real root: move everything to a tmpfs and start over.
@@ -97,13 +153,19 @@ poweroff -f
 INIT
 chmod 0755 "$root/init"
 (cd "$root" && find . | /bin/busybox cpio -o -H newc 2>/dev/null) >"$tmp/initrd"
+mem=${VM_MEM:-1024}
+if [ -n "${VM_SYSTEMD:-}" ]; then
+	# The kernel unpacks concatenated archives one after the other.
+	cat "$CACHE/systemd.cpio" >>"$tmp/initrd"
+	mem=${VM_MEM:-2048}
+fi
 
 # -smp 2: TCG runs one host thread per vCPU. tsc_early_khz avoids the
 # TSC calibration that sometimes hangs an emulated boot.
 khz=$(awk -F: '/cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 set +e
 timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -nodefaults -display none -no-reboot \
-	-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" -cpu "${VM_CPU:-max}" \
+	-m "$mem" -smp "${VM_SMP:-2}" -cpu "${VM_CPU:-max}" \
 	-kernel "$kernel" -initrd "$tmp/initrd" \
 	-append "console=ttyS0 panic=-1 quiet tsc_early_khz=$khz rl_watchdog=$(( ${VM_TIMEOUT:-600} * 3 / 4 )) ${VM_APPEND:-}" \
 	-serial "file:$tmp/console" -serial "file:$tmp/out" </dev/null

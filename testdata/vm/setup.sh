@@ -1,11 +1,21 @@
 #!/bin/bash
 # vm/setup.sh: fetch the kernel of the cgroup v2 VM harness (vm/run.sh):
 # Debian 12's own 6.1 kernel, downloaded as a package (apt-get download,
-# no install) and unpacked into the test cache. Quick when already done.
+# no install) and unpacked into the test cache; and, as root, a Debian 12
+# root file system with systemd (debootstrap) for VM_SYSTEMD=1, packed as
+# a cpio archive under sysroot/. Quick when already done.
 set -euo pipefail
 CACHE=${RL_TEST_CACHE:-/var/tmp/rl-test-cache}/vm
-[ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/brd.ko" ] && exit 0
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$CACHE"
+if [ ! -f "$CACHE/systemd.cpio" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		"$here/systemd-root.sh" "$CACHE/systemd.cpio"
+	else
+		echo "vm/setup.sh: the systemd root file system needs root once (debootstrap); skipping it" >&2
+	fi
+fi
+[ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/brd.ko" ] && exit 0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
