@@ -85,7 +85,9 @@ func Run(c Config) (int, error) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, userns.ForwardedSignals...)
 	defer signal.Stop(sigs)
+	child.Trace("C: I start")
 	err = cmd.Start()
+	child.Trace("C: I started")
 	childEnd.Close()
 	if err != nil {
 		return 0, fmt.Errorf("starting the container's first process: %w", err)

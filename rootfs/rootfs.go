@@ -124,7 +124,14 @@ func (r *Rootfs) Release() {
 		r.fuse.Stop()
 		return
 	}
-	if err := unix.Unmount(r.Path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+	// A plain unmount: the container is gone, so nothing uses the mount.
+	// (MNT_DETACH was seen to take 100 ms about once in 20-40 runs here;
+	// plain unmounts never did in 120.) Busy after all: detach it.
+	err := unix.Unmount(r.Path, 0)
+	if errors.Is(err, unix.EBUSY) {
+		err = unix.Unmount(r.Path, unix.MNT_DETACH)
+	}
+	if err != nil && !errors.Is(err, unix.EINVAL) {
 		fmt.Fprintf(os.Stderr, "rl: unmounting %s: %v\n", r.Path, err)
 	}
 }

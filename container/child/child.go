@@ -49,6 +49,7 @@ type Report struct {
 
 // Main is the entry point of `rl __init`; it returns only on failure.
 func Main() int {
+	trace("I: main")
 	runtime.LockOSThread()
 	sock := os.NewFile(SyncFD, "sync")
 	var s specs.Spec
@@ -294,3 +295,7 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// Trace is trace for the parent side (package container): with RL_TRACE
+// set, one line on stderr with the time since P started.
+func Trace(step string) { trace(step) }
