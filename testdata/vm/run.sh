@@ -8,7 +8,7 @@
 # vm/setup.sh), an initramfs with busybox-static, the static rl binary
 # ($RL), a busybox root file system for `rl run --rootfs /rootfs`, and the
 # FILEs (in /files). Its init (below) mounts cgroup2 with nsdelegate,
-# enables the memory, pids, cpu and io controllers for /user and hands
+# enables the memory, pids, cpu, io and cpuset controllers for /user and hands
 # /user to uid 1000 as systemd's Delegate= does (chown of the directory,
 # cgroup.procs, cgroup.threads and cgroup.subtree_control), moves itself
 # there and runs SCRIPT as uid 1000. Before that it runs `SCRIPT job` as
@@ -123,7 +123,7 @@ mount -t tmpfs -o mode=1777 tmp /tmp
 # /dev/ram0, 16 MiB, readable by the user: a block device for io.max.
 if [ -f /lib/brd.ko ]; then insmod /lib/brd.ko rd_nr=1 rd_size=16384 && chmod 0666 /dev/ram0; fi
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
-echo "+memory +pids +cpu +io" >/sys/fs/cgroup/cgroup.subtree_control
+echo "+memory +pids +cpu +io +cpuset" >/sys/fs/cgroup/cgroup.subtree_control
 mkdir /sys/fs/cgroup/user
 for f in . cgroup.procs cgroup.threads cgroup.subtree_control; do chown 1000:1000 /sys/fs/cgroup/user/$f; done
 # A watchdog: if SCRIPT has not finished in time, show what every process
