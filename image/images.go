@@ -108,7 +108,13 @@ func (s *Store) findShort(name string) (*storage.Image, error) {
 
 func (s *Store) load(si *storage.Image) (*Image, error) {
 	img := &Image{ID: si.ID, Names: si.Names, Digest: si.Digest.String(), TopLayer: si.TopLayer, Created: si.Created}
-	b, err := s.S.ImageBigData(si.ID, configKey(si))
+	var b []byte
+	var err error
+	if key, ok := configKey(si); ok {
+		b, err = s.S.ImageBigData(si.ID, key)
+	} else {
+		b, err = s.schema1Config(si)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the configuration of image %s: %w", short(si.ID), err)
 	}
@@ -132,19 +138,44 @@ func (s *Store) load(si *storage.Image) (*Image, error) {
 // image's configuration: its digest, which is also the image ID (the
 // other keys are "manifest", "manifest-DIGEST" and "signature-DIGEST").
 // Reading it directly keeps containers/image out of rl run (FACTS.md:
-// every linked package's init is paid by every exec).
-func configKey(si *storage.Image) string {
+// every linked package's init is paid by every exec). An image with a
+// docker schema1 manifest has none (ok false).
+func configKey(si *storage.Image) (string, bool) {
 	for _, k := range si.BigDataNames {
 		if k == "sha256:"+si.ID {
-			return k
+			return k, true
 		}
 	}
 	for _, k := range si.BigDataNames {
 		if strings.HasPrefix(k, "sha256:") {
-			return k
+			return k, true
 		}
 	}
-	return "sha256:" + si.ID
+	return "", false
+}
+
+// schema1Config reads the configuration of an image stored from a docker
+// schema1 manifest (old registries): the newest history entry's
+// v1Compatibility holds the image's config, created, architecture and os
+// in the same JSON fields as a schema2 configuration.
+func (s *Store) schema1Config(si *storage.Image) ([]byte, error) {
+	b, err := s.S.ImageBigData(si.ID, storage.ImageDigestBigDataKey)
+	if err != nil {
+		return nil, fmt.Errorf("no configuration and no manifest: %w", err)
+	}
+	var m struct {
+		SchemaVersion int `json:"schemaVersion"`
+		History       []struct {
+			V1Compatibility string `json:"v1Compatibility"`
+		} `json:"history"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("reading its manifest: %w", err)
+	}
+	if m.SchemaVersion != 1 || len(m.History) == 0 {
+		return nil, fmt.Errorf("no configuration stored, and the manifest is not docker schema1")
+	}
+	return []byte(m.History[0].V1Compatibility), nil
 }
 
 func short(id string) string {
@@ -209,11 +240,9 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	}
 	byID := strings.HasPrefix(si.ID, strings.TrimPrefix(name, "sha256:"))
 	if !byID && len(si.Names) > 1 {
-		full := ""
-		for _, c := range si.Names {
-			if c == name || MatchesShort(c, name) {
-				full = c
-			}
+		full, err := NameFor(si.Names, name)
+		if err != nil {
+			return nil, "", err
 		}
 		if full != "" {
 			if err := s.S.RemoveNames(si.ID, []string{full}); err != nil {
@@ -228,20 +257,41 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	return si.Names, si.ID, nil
 }
 
-// MatchesShort reports whether the full stored name is what the short
-// name (busybox, busybox:1) refers to.
-func MatchesShort(full, name string) bool {
+// NameFor returns which of an image's stored names the user's name refers
+// to: the name itself or its normalized form, else (for a short name) its
+// localhost/ form, else the one name with that repository tail (see
+// findShort); "" when none does. Several names with the tail are an error,
+// so that rmi never untags a name the user did not mean.
+func NameFor(names []string, name string) (string, error) {
 	n, err := Normalize(name)
-	if err == nil && n == full {
-		return true
+	for _, c := range names {
+		if c == name || (err == nil && c == n) {
+			return c, nil
+		}
 	}
 	if !IsShortName(name) {
-		return false
+		return "", nil
 	}
-	if !strings.ContainsAny(name, ":@") {
-		name += ":latest"
+	tagged := name
+	if !strings.ContainsAny(tagged, ":@") {
+		tagged += ":latest"
 	}
-	return strings.HasSuffix(full, "/"+name) // localhost/NAME and findShort's tails
+	var tails []string
+	for _, c := range names {
+		if c == "localhost/"+tagged {
+			return c, nil
+		}
+		if strings.HasSuffix(c, "/"+tagged) {
+			tails = append(tails, c)
+		}
+	}
+	switch len(tails) {
+	case 0:
+		return "", nil
+	case 1:
+		return tails[0], nil
+	}
+	return "", &hintError{fmt.Errorf("short name %q is ambiguous: it matches %s and %s", name, tails[0], tails[1]), "use the full name"}
 }
 
 // inUseDir holds one file per running container, named after it and

@@ -199,13 +199,13 @@ func Save(ctx context.Context, s *image.Store, names []string, path, format stri
 				if nt, ok := n.(reference.NamedTagged); ok {
 					tagged = nt
 				}
-				for _, full := range si.Names {
-					if image.MatchesShort(full, name) {
-						if fn, err := reference.ParseNormalizedNamed(full); err == nil {
-							if nt, ok := fn.(reference.NamedTagged); ok {
-								tagged = nt
-							}
-						}
+				full, err := image.NameFor(si.Names, name)
+				if err != nil {
+					return err
+				}
+				if fn, err := reference.ParseNormalizedNamed(full); full != "" && err == nil {
+					if nt, ok := fn.(reference.NamedTagged); ok {
+						tagged = nt
 					}
 				}
 			}

@@ -59,6 +59,9 @@ type Config struct {
 	// Setpgid puts C in its own process group, so that signals from the
 	// terminal reach only P, which forwards them once.
 	Setpgid bool
+	// ReadOnly commands (rl images, rl image inspect) only read the store:
+	// a single-uid mapping is enough, unless RL_IDMAP asks otherwise.
+	ReadOnly bool
 	// Prepare, when set, runs in P once C exists, at the same time as the
 	// map helpers, and before C is let go: work C needs but P can do
 	// while C starts (its error stops C).
@@ -73,6 +76,7 @@ type Plan struct {
 	Reason    string // why single-uid mode was chosen
 	Hint      string
 	uid, gid  int
+	readOnly  bool
 	newuidmap string
 	newgidmap string
 }
@@ -82,11 +86,7 @@ type Plan struct {
 func Choose() (*Plan, error) {
 	uid, gid := os.Getuid(), os.Getgid()
 	p := &Plan{uid: uid, gid: gid}
-	single := func(reason, hint string) *Plan {
-		p.Mode, p.Reason, p.Hint = ModeSingle, reason, hint
-		p.UIDMap, p.GIDMap = idmap.Single(uint32(uid)), idmap.Single(uint32(gid))
-		return p
-	}
+	single := p.single
 	name := strconv.Itoa(uid)
 	if u, err := user.LookupId(name); err == nil {
 		name = u.Username
@@ -132,6 +132,13 @@ func Choose() (*Plan, error) {
 	return p, nil
 }
 
+// single turns p into a single-uid plan.
+func (p *Plan) single(reason, hint string) *Plan {
+	p.Mode, p.Reason, p.Hint = ModeSingle, reason, hint
+	p.UIDMap, p.GIDMap = idmap.Single(uint32(p.uid)), idmap.Single(uint32(p.gid))
+	return p
+}
+
 func readRanges(path, name string, id uint32) ([]idmap.Range, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -146,6 +153,9 @@ func (p *Plan) Note() string {
 	if p.Mode == ModeSubuid {
 		return fmt.Sprintf("user namespace: subuid mapping (%d uids, %d gids)", idmap.Size(p.UIDMap), idmap.Size(p.GIDMap))
 	}
+	if p.readOnly {
+		return "user namespace: single-uid mapping (" + p.Reason + ")"
+	}
 	return "user namespace: single-uid mapping (" + p.Reason + "); images with files of several owners are unpacked as your uid"
 }
 
@@ -159,6 +169,13 @@ type Child struct {
 // returns, C runs as uid 0 of the namespace with all capabilities there.
 func Start(cfg Config) (*Child, error) {
 	plan, err := Choose()
+	if err == nil && cfg.ReadOnly && plan.Mode == ModeSubuid && os.Getenv(EnvForce) == "" {
+		// Reading the store needs no other uid than the user's own:
+		// mapping it alone saves newuidmap and newgidmap (two setuid
+		// execs, most of the start-up of rl images).
+		plan = plan.single("a read-only command", "")
+		plan.readOnly = true
+	}
 	if err != nil {
 		return nil, err
 	}

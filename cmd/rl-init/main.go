@@ -8,8 +8,16 @@ package main
 
 import (
 	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"rl/container/child"
 )
 
-func main() { os.Exit(child.Main()) }
+func main() {
+	// Executed from a memfd, the kernel names this process after the fd
+	// number ("100"): name it for ps and top until the command's execve.
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("rl-init\x00")[0])), 0, 0, 0)
+	os.Exit(child.Main())
+}

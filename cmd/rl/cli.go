@@ -5,7 +5,11 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"go.podman.io/storage/pkg/reexec"
 
@@ -22,6 +26,8 @@ type command struct {
 	// Store commands touch containers/storage and so run inside rl's user
 	// namespace: main re-executes rl there (see userns.Reexec) before Run.
 	Store bool
+	// ReadOnly store commands only read it: a single-uid mapping will do.
+	ReadOnly bool
 	// Run gets the arguments after the command name. It returns nil, an
 	// error to report (exit 125), a usageError, or an exitStatus.
 	Run func(args []string) error
@@ -58,6 +64,12 @@ func rlMain() int {
 			return exitRLFailed // P could not map us and has said why
 		}
 	}
+	// After WaitMapped (fd 3 of C): no fd above 2 that rl did not open
+	// itself for the purpose reaches a program rl starts (newuidmap,
+	// slirp4netns, fuse-overlayfs, the pull of rl run). Those that rl
+	// hands on are named in ExtraFiles, which os/exec installs anew.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	nameSelf()
 	return dispatch(os.Args[1:])
 }
 
@@ -87,7 +99,7 @@ func dispatch(args []string) int {
 	}
 	if c.Store && !userns.IsChild() {
 		// P: everything below runs again in C, inside the user namespace.
-		st, err := userns.Reexec(userns.Config{Args: os.Args, Verbose: verbose()})
+		st, err := userns.Reexec(userns.Config{Args: os.Args, Verbose: verbose(), ReadOnly: c.ReadOnly})
 		if err != nil {
 			return report(os.Stderr, err)
 		}
@@ -114,3 +126,16 @@ func usage(w io.Writer) {
 
 // verbose reports whether RL_DEBUG asks for notes such as the id-mapping mode.
 func verbose() bool { return os.Getenv("RL_DEBUG") != "" }
+
+// nameSelf names this process rl when it was executed from a memfd (the
+// full build, see light.go), which the kernel would name after the fd
+// number ("101") in ps, top and pgrep.
+func nameSelf() {
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		return
+	}
+	if _, err := strconv.Atoi(strings.TrimSpace(string(comm))); err == nil {
+		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("rl\x00")[0])), 0, 0, 0)
+	}
+}

@@ -13,11 +13,12 @@ import (
 
 func init() {
 	register(&command{
-		Name:  "images",
-		Short: "List images in local storage",
-		Usage: "rl images [OPTIONS]",
-		Store: true,
-		Run:   runImages,
+		Name:     "images",
+		Short:    "List images in local storage",
+		Usage:    "rl images [OPTIONS]",
+		Store:    true,
+		ReadOnly: true,
+		Run:      runImages,
 	})
 }
 

@@ -9,11 +9,12 @@ import (
 
 func init() {
 	register(&command{
-		Name:  "image",
-		Short: "Manage images (rl image inspect IMAGE)",
-		Usage: "rl image inspect IMAGE [IMAGE...]",
-		Store: true,
-		Run:   runImage,
+		Name:     "image",
+		Short:    "Manage images (rl image inspect IMAGE)",
+		Usage:    "rl image inspect IMAGE [IMAGE...]",
+		Store:    true,
+		ReadOnly: true,
+		Run:      runImage,
 	})
 }
 

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,7 +66,16 @@ func sealedExec(name, data string) (string, error) {
 }
 
 func newMemfd(name string) (*os.File, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	// MFD_EXEC: since Linux 6.3 vm.memfd_noexec=1 makes memfds without it
+	// non-executable; older kernels do not know the flag (EINVAL).
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if errors.Is(err, unix.EINVAL) {
+		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if errors.Is(err, unix.EACCES) {
+		return nil, &hintErr{errors.New("this host forbids executable memfds (vm.memfd_noexec=2), which rl needs for its image commands"),
+			"build rl without the rllight tag (go build -tags 'exclude_graphdriver_btrfs containers_image_openpgp' ./cmd/rl), which needs none"}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
@@ -102,7 +112,7 @@ const envInitFD = "_RL_INIT_FD"
 func initForC(n int) (*os.File, func() error, error) {
 	f, err := newMemfd("rl-init")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil // C falls back to rl itself (initBinary)
 	}
 	// fd 3 of C is userns's sync pipe; ExtraFiles follow from fd 4.
 	os.Setenv(envInitFD, strconv.Itoa(4+n))
@@ -110,8 +120,15 @@ func initForC(n int) (*os.File, func() error, error) {
 }
 
 // initBinary is the executable of I: rl-init, from P (initForC), else
-// written here.
-func initBinary() (string, error) { return sealedExec("rl-init", initBuild) }
+// written here; where the host forbids executable memfds, rl itself
+// (`rl __init`, as in the default build).
+func initBinary() (string, error) {
+	p, err := sealedExec("rl-init", initBuild)
+	if err != nil {
+		return "", nil
+	}
+	return p, nil
+}
 
 // In C, take rl-init from P at once, before C starts any helper that
 // would inherit the fd: move it up, close-on-exec, as newMemfd does.

@@ -68,6 +68,19 @@ ExecStart=/bin/sh /rltest/unit.sh
 UNIT
 cat >"$root/unit.sh" <<'RUNNER'
 exec >/dev/ttyS1 2>&1
+# The watchdog of the busybox VM, for this one: the time comes from the
+# kernel's command line (rl_watchdog=).
+w=$(sed -n 's/.*rl_watchdog=\([0-9]*\).*/\1/p' /proc/cmdline)
+(
+	sleep "${w:-240}"
+	echo "vm: watchdog: the script did not finish in ${w:-240}s; processes:"
+	for p in /proc/[0-9]*; do
+		[ -n "$(tr -d '\0' <$p/cmdline 2>/dev/null)" ] || continue # kernel threads
+		echo "${p#/proc/} $(cat $p/comm) $(grep State $p/status | tr -s '\t ' ' ') $(cat $p/cgroup) kernel stack: $(cut -d' ' -f2 $p/stack 2>/dev/null | head -4 | tr '\n' ' ')"
+	done
+	echo "vm-exit-status 124"
+	systemctl poweroff --force --force
+) &
 i=0
 until systemctl is-active -q user@1000.service; do
 	i=$((i + 1))
@@ -99,7 +112,10 @@ if [ -d /sysroot ]; then
 	/bin/busybox chown -R 0:0 /newroot/usr/local/bin/rl /newroot/rltest
 	/bin/busybox chown -R 1000:1000 /newroot/rltest/rootfs
 	/bin/busybox cp /rl-test.service /newroot/etc/systemd/system/
-	/bin/busybox ln -s /etc/systemd/system/rl-test.service /newroot/etc/systemd/system/multi-user.target.wants/rl-test.service
+	if ! /bin/busybox ln -s /etc/systemd/system/rl-test.service /newroot/etc/systemd/system/multi-user.target.wants/rl-test.service; then
+		echo "vm: cannot enable rl-test.service" >/dev/ttyS1
+		/bin/busybox poweroff -f
+	fi
 	exec /bin/busybox switch_root /newroot /lib/systemd/systemd
 fi
 if [ "$1" != stage2 ]; then
