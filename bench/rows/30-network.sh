@@ -2,43 +2,70 @@
 # throughput through slirp4netns and the port forwarder, rl and podman side
 # by side, with --network host as the ceiling. Throughput is measured by
 # the receiver (bench/tcpbench), so start costs do not count.
+"$RL" pull -q --tls-verify=false "$BB" >/dev/null # also when run alone (ROWS=30-network)
+podman pull -q --tls-verify=false "$BB" >/dev/null 2>&1 || true
 row "run true, default network (floor: rl none, other: podman none)" \
 	"$RL run --rm $IMG true" "podman run --rm $IMG true" \
 	"$RL run --rm --network none $IMG true" "podman run --rm --network none $IMG true"
-added=$(tail -1 "$table" | awk -F'\t' '{ printf "rl %+.1f ms, podman %+.1f ms", $2 - $4, $3 - $5 }')
-note "network: the default network (slirp4netns) adds to a start: $added (target for rl <= 15 ms)"
+# The difference of two medians taken minutes apart drifts with the
+# machine (seen: +5 ms in one run, +18 ms in the next), so what the
+# network adds is also measured in interleaved pairs: median of
+# (default - none) over RUNS pairs.
+pairs() {
+	local i t0 t1 t2
+	for i in $(seq "$RUNS"); do
+		t0=$(date +%s%N)
+		$1 --rm --network none "$IMG" true >/dev/null 2>&1
+		t1=$(date +%s%N)
+		$1 --rm "$IMG" true >/dev/null 2>&1
+		t2=$(date +%s%N)
+		echo $(((t2 - t1) - (t1 - t0)))
+	done | sort -n | awk '{ v[NR] = $1 } END { printf "%+.1f", v[int((NR + 1) / 2)] / 1e6 }'
+}
+note "network: the default network (slirp4netns) adds to a start, median of $RUNS interleaved pairs: rl $(pairs "$RL run") ms, podman $(pairs "podman run") ms (target for rl <= 15 ms)"
 
 TB=$DIR/tcpbench # built by bench.sh (static: it also runs in the container)
 [ -x "$TB" ] || (cd "$repo" && CGO_ENABLED=0 go build -o "$TB" ./bench/tcpbench)
 MB=${TCP_MB:-1024}
-# tput WHO NET: median Gbit/s of 3 transfers of $MB MiB.
+# once DIR TOOL NET: Gbit/s of one transfer of $MB MiB.
 #   c2h: the container sends to a receiver on the host's loopback
 #   h2c: the host sends to a receiver in the container, through -p
-tput() {
-	local dir=$1 tool=$2 net=$3 i out=$DIR/tput.out vals=()
+once() {
+	local dir=$1 tool=$2 net=$3 out=$DIR/tput.out
 	local run="$RL run"
 	[ "$tool" = podman ] && run="podman run"
-	for i in 1 2 3; do
-		case $dir in
-		c2h)
-			local to=10.0.2.2
-			[ "$net" = host ] && to=127.0.0.1
-			"$TB" sink 18301 >"$out" &
-			$run --rm --network "$net" -v "$TB":/tb:ro "$IMG" /tb send "$to:18301" "$MB" || true
-			wait
-			;;
-		h2c)
-			local pub=(-p 18302:18302)
-			[ "$net" = host ] && pub=()
-			$run --rm --network "$net" "${pub[@]}" -v "$TB":/tb:ro "$IMG" /tb sink 18302 >"$out" &
-			"$TB" send 127.0.0.1:18302 "$MB" || true
-			wait
-			;;
-		esac
-		vals+=("$(cat "$out")")
+	case $dir in
+	c2h)
+		local to=10.0.2.2
+		[ "$net" = host ] && to=127.0.0.1
+		"$TB" sink 18301 >"$out" &
+		$run --rm --network "$net" -v "$TB":/tb:ro "$IMG" /tb send "$to:18301" "$MB" || true
+		wait
+		;;
+	h2c)
+		local pub=(-p 18302:18302)
+		[ "$net" = host ] && pub=()
+		$run --rm --network "$net" "${pub[@]}" -v "$TB":/tb:ro "$IMG" /tb sink 18302 >"$out" &
+		"$TB" send 127.0.0.1:18302 "$MB" || true
+		wait
+		;;
+	esac
+	cat "$out"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# tput DIR NET: "RL PODMAN HOST", medians of TCP_RUNS (7) transfers each, rl's and
+# podman's interleaved so that a drift of the machine favours neither.
+tput() {
+	local dir=$1 net=$2 i r=() p=() h=()
+	for i in $(seq "${TCP_RUNS:-7}"); do
+		r+=("$(once "$dir" rl "$net")")
+		p+=("$(once "$dir" podman "$net")")
 	done
-	printf '%s\n' "${vals[@]}" | sort -n | sed -n 2p
+	for i in 1 2 3; do h+=("$(once "$dir" rl host)"); done
+	echo "$(printf '%s\n' "${r[@]}" | median) $(printf '%s\n' "${p[@]}" | median) $(printf '%s\n' "${h[@]}" | median)"
 }
 loop=slirp4netns:allow_host_loopback=true
-note "network: TCP container->host (Gbit/s, median of 3 x ${MB} MiB): rl slirp4netns $(tput c2h rl $loop), podman slirp4netns $(tput c2h podman $loop), rl --network host $(tput c2h rl host) (target: rl >= podman)"
-note "network: TCP host->published port (Gbit/s): rl -p $(tput h2c rl slirp4netns), podman -p $(tput h2c podman slirp4netns), rl --network host $(tput h2c rl host) (target: rl >= podman)"
+read -r r p h < <(tput c2h $loop)
+note "network: TCP container->host (Gbit/s, median of ${TCP_RUNS:-7} x ${MB} MiB, interleaved): rl slirp4netns $r, podman slirp4netns $p, rl --network host $h (target: rl >= podman)"
+read -r r p h < <(tput h2c slirp4netns)
+note "network: TCP host->published port (Gbit/s, median of ${TCP_RUNS:-7}, interleaved): rl -p $r, podman -p $p, rl --network host $h (target: rl >= podman)"
