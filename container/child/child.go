@@ -1,7 +1,8 @@
 // Package child is the container side of rl's runtime: I, the process that
-// becomes pid 1 of the container. It is rl re-executed as `rl __init` by
-// the parent side (package container) with fresh pid, mount, uts, ipc, net
-// and cgroup namespaces. It reads the Spec from fd 3, sets the container up
+// becomes pid 1 of the container: cmd/rl-init in the rl that make build
+// ships, rl itself as `rl __init` in the default build. The parent side
+// (package container) starts it with fresh pid, mount, uts, ipc, net and
+// cgroup namespaces. It reads the Spec from fd 3, sets the container up
 // in the order below, and replaces itself with the command (execve), after
 // which nothing of rl is left in the container's pid namespace.
 //
@@ -47,7 +48,8 @@ type Report struct {
 	Hint string `json:",omitempty"`
 }
 
-// Main is the entry point of `rl __init`; it returns only on failure.
+// Main is the entry point of I (rl-init, or `rl __init`); it returns only
+// on failure.
 func Main() int {
 	trace("I: main")
 	runtime.LockOSThread()
