@@ -52,11 +52,7 @@ func (s *Store) Find(name string) (*storage.Image, error) {
 		cands = append(cands, n)
 	}
 	if IsShortName(name) {
-		short := name
-		if !strings.Contains(short, ":") && !strings.Contains(short, "@") {
-			short += ":latest"
-		}
-		cands = append(cands, "localhost/"+short)
+		cands = append(cands, "localhost/"+ShortTagged(name))
 	}
 	for _, c := range cands {
 		if si, err := s.S.Image(c); err == nil {
@@ -76,10 +72,7 @@ func (s *Store) Find(name string) (*storage.Image, error) {
 // names instead of registries.conf keeps the lookup in storage alone; two
 // different images with that tail are an error, not a guess.
 func (s *Store) findShort(name string) (*storage.Image, error) {
-	tail := "/" + name
-	if !strings.ContainsAny(name, ":@") {
-		tail += ":latest"
-	}
+	tail := "/" + ShortTagged(name)
 	imgs, err := s.S.Images()
 	if err != nil {
 		return nil, err
@@ -272,10 +265,7 @@ func NameFor(names []string, name string) (string, error) {
 	if !IsShortName(name) {
 		return "", nil
 	}
-	tagged := name
-	if !strings.ContainsAny(tagged, ":@") {
-		tagged += ":latest"
-	}
+	tagged := ShortTagged(name)
 	var tails []string
 	for _, c := range names {
 		if c == "localhost/"+tagged {

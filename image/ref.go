@@ -196,6 +196,15 @@ func validDigest(d string) error {
 	return nil
 }
 
+// ShortTagged is a short name (busybox, x/y:1) with the tag latest added
+// when it names neither a tag nor a digest.
+func ShortTagged(name string) string {
+	if strings.ContainsAny(name, ":@") {
+		return name
+	}
+	return name + ":latest"
+}
+
 // IsShortName reports whether s names no registry (busybox, library/x).
 func IsShortName(s string) bool {
 	s = strings.TrimPrefix(s, "docker://")

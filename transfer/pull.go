@@ -218,10 +218,7 @@ func (e *hintError) Hint() string  { return e.hint }
 // terminal to prompt on: an alias from registries.conf wins, else each
 // unqualified-search registry in order.
 func shortNameCandidates(sys *types.SystemContext, name string) ([]reference.Named, error) {
-	tagged := name
-	if !strings.ContainsAny(name, ":@") {
-		tagged += ":latest"
-	}
+	tagged := image.ShortTagged(name)
 	if alias, _, err := sysregistriesv2.ResolveShortNameAlias(sys, strings.SplitN(strings.SplitN(name, "@", 2)[0], ":", 2)[0]); err == nil && alias != nil {
 		n, err := normalize(alias.String() + strings.TrimPrefix(tagged, strings.SplitN(strings.SplitN(tagged, "@", 2)[0], ":", 2)[0]))
 		if err == nil {

@@ -5,9 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -126,16 +124,3 @@ func usage(w io.Writer) {
 
 // verbose reports whether RL_DEBUG asks for notes such as the id-mapping mode.
 func verbose() bool { return os.Getenv("RL_DEBUG") != "" }
-
-// nameSelf names this process rl when it was executed from a memfd (the
-// full build, see light.go), which the kernel would name after the fd
-// number ("101") in ps, top and pgrep.
-func nameSelf() {
-	comm, err := os.ReadFile("/proc/self/comm")
-	if err != nil {
-		return
-	}
-	if _, err := strconv.Atoi(strings.TrimSpace(string(comm))); err == nil {
-		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("rl\x00")[0])), 0, 0, 0)
-	}
-}

@@ -79,13 +79,18 @@ func newMemfd(name string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
-	// A high fd number: the child that executes the path may get
-	// ExtraFiles (fds 3, 4, ...) installed before its execve, which
-	// would replace a low one (I's socket is its fd 3).
+	return moveUp(fd, name)
+}
+
+// moveUp moves fd to a high number, close-on-exec, and closes fd: the
+// child that executes /proc/self/fd/N may get ExtraFiles (fds 3, 4, ...)
+// installed before its execve, which would replace a low one (I's socket
+// is its fd 3).
+func moveUp(fd int, name string) (*os.File, error) {
 	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
 	unix.Close(fd)
 	if err != nil {
-		return nil, fmt.Errorf("memfd: %w", err)
+		return nil, fmt.Errorf("%s: moving fd %d: %w", name, fd, err)
 	}
 	return os.NewFile(uintptr(hi), name), nil
 }
@@ -109,40 +114,44 @@ const envInitFD = "_RL_INIT_FD"
 // initForC gives C rl-init in a memfd that P fills while C starts (and
 // newuidmap runs): copying the 2.5 MB cost about 4 ms here, which would
 // otherwise delay I. n is the number of ExtraFiles C gets before it.
-func initForC(n int) (*os.File, func() error, error) {
+// Where no memfd can be made, it gives nothing and C falls back to rl
+// itself (initBinary).
+func initForC(n int) (*os.File, func() error) {
 	f, err := newMemfd("rl-init")
 	if err != nil {
-		return nil, nil, nil // C falls back to rl itself (initBinary)
+		return nil, nil
 	}
 	// fd 3 of C is userns's sync pipe; ExtraFiles follow from fd 4.
 	os.Setenv(envInitFD, strconv.Itoa(4+n))
-	return f, func() error { return fill(f, initBuild) }, nil
+	return f, func() error { return fill(f, initBuild) }
 }
 
 // initBinary is the executable of I: rl-init, from P (initForC), else
 // written here; where the host forbids executable memfds, rl itself
 // (`rl __init`, as in the default build).
-func initBinary() (string, error) {
+func initBinary() string {
 	p, err := sealedExec("rl-init", initBuild)
 	if err != nil {
-		return "", nil
+		return ""
 	}
-	return p, nil
+	return p
 }
 
 // In C, take rl-init from P at once, before C starts any helper that
-// would inherit the fd: move it up, close-on-exec, as newMemfd does.
+// would inherit the fd.
 func init() {
 	fd, err := strconv.Atoi(os.Getenv(envInitFD))
 	if err != nil {
 		return
 	}
 	os.Unsetenv(envInitFD)
-	if hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100); err == nil {
-		memfds["rl-init"] = os.NewFile(uintptr(hi), "rl-init")
+	if f, err := moveUp(fd, "rl-init"); err == nil {
+		memfds["rl-init"] = f
 	}
-	unix.Close(fd)
 }
+
+// nameSelf: this build is never executed from a memfd.
+func nameSelf() {}
 
 func setTransferRun(c *command) {
 	// The full build parses the flags and enters the user namespace itself

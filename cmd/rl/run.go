@@ -77,9 +77,7 @@ func runHost(cfg *runConfig) error {
 		defer term.Close()
 		ucfg.ExtraFiles = []*os.File{term.childEnd} // fd 4 in C
 	}
-	if f, write, err := initForC(len(ucfg.ExtraFiles)); err != nil {
-		return err
-	} else if f != nil {
+	if f, write := initForC(len(ucfg.ExtraFiles)); f != nil {
 		defer f.Close()
 		ucfg.ExtraFiles = append(ucfg.ExtraFiles, f)
 		ucfg.Prepare = write
@@ -178,11 +176,7 @@ func runInside(cfg *runConfig) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	initPath, err := initBinary()
-	if err != nil {
-		return err
-	}
-	rc := container.Config{Spec: s, Init: initPath, Argv0: os.Args[0], Prepare: prepareNetwork(cfg, &helpers)}
+	rc := container.Config{Spec: s, Init: initBinary(), Argv0: os.Args[0], Prepare: prepareNetwork(cfg, &helpers)}
 	if cfg.Flags.interactive {
 		rc.Stdin = os.Stdin
 	}
