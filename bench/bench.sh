@@ -75,7 +75,13 @@ row() {
 }
 # note TEXT: a measured figure that is not a timing row (RSS, throughput).
 note() { echo "$*" >>"$DIR/notes.txt"; }
-export -f row median_ms note
+# have_image: $BB in rl's and podman's stores, so that any row file can
+# run alone (ROWS=...).
+have_image() {
+	"$RL" pull -q --tls-verify=false "$BB" >/dev/null
+	podman pull -q --tls-verify=false "$BB" >/dev/null 2>&1 || true
+}
+export -f row median_ms note have_image
 : >"$DIR/notes.txt"
 
 for f in bench/rows/*.sh; do

@@ -1,8 +1,7 @@
 # rl run (issue 4): start cost against podman, the namespace floor and
 # charliecloud's ch-run on the same rootfs; parallel starts; file I/O in
 # the rootfs against the host's file system; rl's memory while it waits.
-"$RL" pull -q --tls-verify=false "$BB" >/dev/null
-podman pull -q --tls-verify=false "$BB" >/dev/null 2>&1 || true
+have_image
 # A flat copy of the image for ch-run (it runs a directory). Copied as
 # uid 0 in the container, which is the user on the host; /owned (files of
 # other uids) is left out, and ch-run's mount points are made on the host.

@@ -2,8 +2,7 @@
 # throughput through slirp4netns and the port forwarder, rl and podman side
 # by side, with --network host as the ceiling. Throughput is measured by
 # the receiver (bench/tcpbench), so start costs do not count.
-"$RL" pull -q --tls-verify=false "$BB" >/dev/null # also when run alone (ROWS=30-network)
-podman pull -q --tls-verify=false "$BB" >/dev/null 2>&1 || true
+have_image
 row "run true, default network (floor: rl none, other: podman none)" \
 	"$RL run --rm $IMG true" "podman run --rm $IMG true" \
 	"$RL run --rm --network none $IMG true" "podman run --rm --network none $IMG true"

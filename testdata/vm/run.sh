@@ -55,6 +55,20 @@ mkdir -p "$r"/{bin,etc,proc,sys,dev,tmp,root,home/user}
 cp /bin/busybox "$r/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
 cp "$root/etc/passwd" "$root/etc/group" "$r/etc/"
+# watchdog.sh POWEROFF...: if SCRIPT has not finished in time (rl_watchdog=
+# on the kernel's command line, in seconds), show what every process waits
+# for and end the VM with status 124, by POWEROFF (busybox's or systemd's).
+cat >"$root/watchdog.sh" <<'WATCHDOG'
+w=$(sed -n 's/.*rl_watchdog=\([0-9]*\).*/\1/p' /proc/cmdline)
+sleep "${w:-240}"
+echo "vm: watchdog: the script did not finish in ${w:-240}s; processes:"
+for p in /proc/[0-9]*; do
+	[ -n "$(tr -d '\0' <$p/cmdline 2>/dev/null)" ] || continue # kernel threads
+	echo "${p#/proc/} $(cat $p/comm) $(grep State $p/status | tr -s '\t ' ' ') $(cat $p/cgroup) kernel stack: $(cut -d' ' -f2 $p/stack 2>/dev/null | head -4 | tr '\n' ' ')"
+done
+echo "vm-exit-status 124"
+"$@"
+WATCHDOG
 # For VM_SYSTEMD: the unit that runs SCRIPT, and its runner.
 cat >"$root/rl-test.service" <<'UNIT'
 [Unit]
@@ -68,19 +82,7 @@ ExecStart=/bin/sh /rltest/unit.sh
 UNIT
 cat >"$root/unit.sh" <<'RUNNER'
 exec >/dev/ttyS1 2>&1
-# The watchdog of the busybox VM, for this one: the time comes from the
-# kernel's command line (rl_watchdog=).
-w=$(sed -n 's/.*rl_watchdog=\([0-9]*\).*/\1/p' /proc/cmdline)
-(
-	sleep "${w:-240}"
-	echo "vm: watchdog: the script did not finish in ${w:-240}s; processes:"
-	for p in /proc/[0-9]*; do
-		[ -n "$(tr -d '\0' <$p/cmdline 2>/dev/null)" ] || continue # kernel threads
-		echo "${p#/proc/} $(cat $p/comm) $(grep State $p/status | tr -s '\t ' ' ') $(cat $p/cgroup) kernel stack: $(cut -d' ' -f2 $p/stack 2>/dev/null | head -4 | tr '\n' ' ')"
-	done
-	echo "vm-exit-status 124"
-	systemctl poweroff --force --force
-) &
+sh /rltest/watchdog.sh systemctl poweroff --force --force &
 i=0
 until systemctl is-active -q user@1000.service; do
 	i=$((i + 1))
@@ -108,7 +110,7 @@ if [ -d /sysroot ]; then
 	/bin/busybox cp -a /sysroot/. /newroot/
 	/bin/busybox mkdir -p /newroot/rltest /newroot/usr/local/bin
 	/bin/busybox cp /bin/rl /newroot/usr/local/bin/rl
-	/bin/busybox cp -a /test.sh /unit.sh /files /rootfs /newroot/rltest/
+	/bin/busybox cp -a /test.sh /unit.sh /watchdog.sh /files /rootfs /newroot/rltest/
 	/bin/busybox chown -R 0:0 /newroot/usr/local/bin/rl /newroot/rltest
 	/bin/busybox chown -R 1000:1000 /newroot/rltest/rootfs
 	/bin/busybox cp /rl-test.service /newroot/etc/systemd/system/
@@ -123,13 +125,13 @@ if [ "$1" != stage2 ]; then
 	# booted without a real root: move everything to a tmpfs and start over.
 	/bin/busybox mkdir -p /newroot
 	/bin/busybox mount -t tmpfs -o mode=0755 root /newroot
-	for d in bin etc files home lib rootfs init test.sh; do /bin/busybox cp -a /$d /newroot/; done
+	for d in bin etc files home lib rootfs init test.sh watchdog.sh; do /bin/busybox cp -a /$d /newroot/; done
 	/bin/busybox mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp
 	exec /bin/busybox switch_root /newroot /init stage2
 fi
 /bin/busybox --install -s /bin
 # The archive's files belong to whoever built it.
-chown -R 0:0 /bin /etc /init /test.sh /files /lib
+chown -R 0:0 /bin /etc /init /test.sh /watchdog.sh /files /lib
 chown -R 1000:1000 /home/user /rootfs
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -142,19 +144,8 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 echo "+memory +pids +cpu +io +cpuset" >/sys/fs/cgroup/cgroup.subtree_control
 mkdir /sys/fs/cgroup/user
 for f in . cgroup.procs cgroup.threads cgroup.subtree_control; do chown 1000:1000 /sys/fs/cgroup/user/$f; done
-# A watchdog: if SCRIPT has not finished in time, show what every process
-# waits for (the kernel passes rl_watchdog= from its command line to init's
-# environment), and end the VM with status 124.
-(
-	sleep "${rl_watchdog:-240}"
-	echo "vm: watchdog: the script did not finish in ${rl_watchdog:-240}s; processes:"
-	for p in /proc/[0-9]*; do
-		[ -n "$(tr -d '\0' <$p/cmdline 2>/dev/null)" ] || continue # kernel threads
-		echo "${p#/proc/} $(cat $p/comm) $(grep State $p/status | tr -s '\t ' ' ') $(cat $p/cgroup) kernel stack: $(cut -d' ' -f2 $p/stack | head -4 | tr '\n' ' ')"
-	done
-	echo "vm-exit-status 124"
-	poweroff -f
-) >/dev/ttyS1 2>&1 &
+# The watchdog (watchdog.sh) ends the VM with status 124 if SCRIPT hangs.
+sh /watchdog.sh poweroff -f >/dev/ttyS1 2>&1 &
 # A root-owned cgroup, as a Slurm job's: SCRIPT runs there first, with
 # the argument "job", as the same user.
 mkdir /sys/fs/cgroup/job
