@@ -30,9 +30,12 @@ import (
 // InitCommand is argv[1] of I.
 const InitCommand = "__init"
 
-// Config is one container to run.
+// Config is one container to start.
 type Config struct {
-	Spec *specs.Spec
+	// Namespaces and, with a user namespace (--userns=keep-id), the id
+	// maps of I: those of the Spec that Run will send.
+	Namespaces               []specs.LinuxNamespace
+	UIDMappings, GIDMappings []specs.LinuxIDMapping
 	// Init is the executable of I; "" is rl itself (/proc/self/exe),
 	// run as `Argv0 __init` (testscript dispatches on argv[0]'s base name).
 	Init                  string
@@ -43,17 +46,14 @@ type Config struct {
 	Console *os.File
 	// Prepare runs once I exists and before it gets the Spec: the network
 	// is started here, since slirp4netns needs I's pid. Its ready, when
-	// not nil, runs before BeforeExec (the command does not start until it
-	// returns nil), so that the helper gets ready while I sets up. Its
-	// cleanup runs after the container has exited.
+	// not nil, runs before Run's beforeExec (the command does not start
+	// until it returns nil), so that the helper gets ready while I sets
+	// up. Its cleanup runs in Close.
 	Prepare func(pid int) (ready func() error, cleanup func(), err error)
 	// Cgroup, when set, is an open cgroup directory: I is created in it
 	// by clone3(CLONE_INTO_CGROUP), so the command never runs outside its
 	// limits, and its cgroup namespace is rooted there.
 	Cgroup *os.File
-	// BeforeExec, when set, runs once I has set everything up and before
-	// it executes the command (I waits for it).
-	BeforeExec func() error
 }
 
 // Error is a failure reported by I: set-up failed (125), the command
@@ -71,60 +71,100 @@ var nsFlags = map[specs.LinuxNamespaceType]uintptr{
 	specs.UserNamespace: unix.CLONE_NEWUSER,
 }
 
-// Run runs the container and returns its exit status (128+N if the
-// command died of signal N).
-func Run(c Config) (int, error) {
+// Container is a started I that waits for its Spec.
+type Container struct {
+	cmd     *exec.Cmd
+	sock    *os.File
+	sigs    chan os.Signal
+	ready   func() error
+	cleanup func()
+	waited  bool
+}
+
+// Start starts I in the container's new namespaces. I initialises while
+// the caller goes on (finds the image, mounts the rootfs, builds the
+// Spec): it only waits for the Spec that Run sends. I's copy of the mount
+// tree is made now, so the caller's later mounts (the rootfs) reach it
+// only if they propagate: the caller makes its tree shared first (I makes
+// its own copy a slave before it mounts anything). Close must follow.
+func Start(c Config) (*Container, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, fmt.Errorf("socketpair: %w", err)
+		return nil, fmt.Errorf("socketpair: %w", err)
 	}
 	sock, childEnd := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
-	defer sock.Close()
-	cmd := command(c, childEnd)
-	// Subscribe before I exists so that no signal is lost; they queue.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, userns.ForwardedSignals...)
-	defer signal.Stop(sigs)
+	ctr := &Container{cmd: command(c, childEnd), sock: sock, sigs: make(chan os.Signal, 16), cleanup: func() {}}
+	// Subscribe before I exists so that no signal is lost; they queue
+	// until Run relays them.
+	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
 	child.Trace("C: I start")
-	err = cmd.Start()
+	err = ctr.cmd.Start()
 	child.Trace("C: I started")
 	childEnd.Close()
 	if err != nil {
-		return 0, fmt.Errorf("starting the container's first process: %w", err)
+		signal.Stop(ctr.sigs)
+		sock.Close()
+		return nil, fmt.Errorf("starting the container's first process: %w", err)
 	}
+	if c.Prepare != nil {
+		ready, cleanup, err := c.Prepare(ctr.cmd.Process.Pid)
+		if err != nil {
+			ctr.Close()
+			return nil, err
+		}
+		ctr.ready, ctr.cleanup = ready, cleanup
+	}
+	return ctr, nil
+}
+
+// Close kills I if Run did not run it to its end, stops what Prepare
+// started and lets go of signals. It may be called more than once, and on
+// a nil Container.
+func (ctr *Container) Close() {
+	if ctr == nil {
+		return
+	}
+	if !ctr.waited {
+		ctr.waited = true
+		ctr.cmd.Process.Kill()
+		ctr.cmd.Wait()
+	}
+	ctr.cleanup()
+	ctr.cleanup = func() {}
+	signal.Stop(ctr.sigs)
+	ctr.sock.Close()
+}
+
+// Run sends I the Spec, relays signals, and returns the container's exit
+// status (128+N if the command died of signal N) once it has exited.
+// beforeExec, when set, runs once I has set everything up and before it
+// executes the command (I waits for it).
+func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
+	cmd, sock := ctr.cmd, ctr.sock
 	fail := func(err error) (int, error) {
-		cmd.Process.Kill()
-		cmd.Wait()
+		ctr.Close()
 		return 0, err
 	}
-	cleanup := func() {}
-	if c.Prepare != nil {
-		var ready func() error
-		if ready, cleanup, err = c.Prepare(cmd.Process.Pid); err != nil {
-			return fail(err)
-		}
-		if ready != nil {
-			// The helper gets ready while I sets up; the command waits.
-			before := c.BeforeExec
-			c.BeforeExec = func() error {
-				if err := ready(); err != nil {
-					return err
-				}
-				if before != nil {
-					return before()
-				}
-				return nil
+	if ready := ctr.ready; ready != nil {
+		// The helper gets ready while I sets up; the command waits.
+		before := beforeExec
+		beforeExec = func() error {
+			if err := ready(); err != nil {
+				return err
 			}
+			if before != nil {
+				return before()
+			}
+			return nil
 		}
 	}
-	defer cleanup()
-	if c.BeforeExec != nil {
-		if c.Spec.Annotations == nil {
-			c.Spec.Annotations = map[string]string{}
+	if beforeExec != nil {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
 		}
-		c.Spec.Annotations[child.BeforeExecAnnotation] = "1"
+		s.Annotations[child.BeforeExecAnnotation] = "1"
 	}
-	if err := json.NewEncoder(sock).Encode(c.Spec); err != nil {
+	if err := json.NewEncoder(sock).Encode(s); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}
 	done := make(chan struct{})
@@ -132,7 +172,7 @@ func Run(c Config) (int, error) {
 	go func() {
 		for {
 			select {
-			case s := <-sigs:
+			case s := <-ctr.sigs:
 				cmd.Process.Signal(s)
 			case <-done:
 				return
@@ -141,9 +181,9 @@ func Run(c Config) (int, error) {
 	}()
 	var r child.Report
 	dec := json.NewDecoder(sock)
-	err = dec.Decode(&r)
-	if err == nil && r.Code == child.ReadyToExec && c.BeforeExec != nil {
-		if err := c.BeforeExec(); err != nil {
+	err := dec.Decode(&r)
+	if err == nil && r.Code == child.ReadyToExec && beforeExec != nil {
+		if err := beforeExec(); err != nil {
 			return fail(err)
 		}
 		if _, err := sock.Write([]byte{1}); err != nil {
@@ -158,16 +198,18 @@ func Run(c Config) (int, error) {
 	case err != nil:
 		return fail(fmt.Errorf("reading the container's start-up report: %w", err))
 	default:
+		ctr.waited = true
 		cmd.Wait()
 		return 0, &Error{r}
 	}
+	ctr.waited = true
 	return userns.Status(cmd.ProcessState, cmd.Wait())
 }
 
 func command(c Config, childEnd *os.File) *exec.Cmd {
 	var flags uintptr
 	var userNS bool
-	for _, ns := range c.Spec.Linux.Namespaces {
+	for _, ns := range c.Namespaces {
 		flags |= nsFlags[ns.Type]
 		userNS = userNS || ns.Type == specs.UserNamespace
 	}
@@ -187,8 +229,8 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 		// A nested namespace (--userns=keep-id). C is root of its parent
 		// namespace, so it may write multi-range maps itself; ambient
 		// capabilities carry I's full set over its execve as a non-root uid.
-		attr.UidMappings = sysMap(c.Spec.Linux.UIDMappings)
-		attr.GidMappings = sysMap(c.Spec.Linux.GIDMappings)
+		attr.UidMappings = sysMap(c.UIDMappings)
+		attr.GidMappings = sysMap(c.GIDMappings)
 		// setgroups(2) stays denied where rl's own namespace denies it
 		// (single-uid mode); a child may not re-allow it.
 		attr.GidMappingsEnableSetgroups = setgroupsAllowed()

@@ -4,8 +4,9 @@
 // and fuse-overlayfs when the kernel refuses (older kernels, an upper
 // directory on NFS or Lustre).
 //
-// The mount lives in C's private mount namespace; it disappears with C
-// even if C is killed. Release removes it and the upper directory.
+// The mount lives in C's mount namespace (rl's own; I's copy of it
+// receives C's mounts, see startContainer in cmd/rl/run.go); it disappears
+// with C even if C is killed. Release removes it and the upper directory.
 package rootfs
 
 import (

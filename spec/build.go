@@ -85,14 +85,11 @@ func Build(in Input) (*specs.Spec, error) {
 		},
 		Mounts: mounts(in),
 		Linux: &specs.Linux{
-			Namespaces: namespaces(o),
+			Namespaces: Namespaces(o),
 		},
 		Annotations: map[string]string{"io.container.manager": "rl"},
 	}
-	if o.KeepID {
-		s.Linux.UIDMappings = linuxMap(idmap.KeepID(in.HostUID, in.UIDs))
-		s.Linux.GIDMappings = linuxMap(idmap.KeepID(in.HostGID, in.GIDs))
-	}
+	s.Linux.UIDMappings, s.Linux.GIDMappings = IDMappings(o, in.HostUID, in.HostGID, in.UIDs, in.GIDs)
 	if !o.Privileged {
 		s.Linux.MaskedPaths = MaskedPaths
 		s.Linux.ReadonlyPaths = ReadonlyPaths
@@ -172,7 +169,10 @@ func capabilities(o Options, uid uint32) *specs.LinuxCapabilities {
 	return c
 }
 
-func namespaces(o Options) []specs.LinuxNamespace {
+// Namespaces are the namespaces of the container (those Build puts in the
+// Spec). They follow from the flags alone: rl starts the container's
+// first process with them before it has looked the image up.
+func Namespaces(o Options) []specs.LinuxNamespace {
 	ns := []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
 		{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace}, {Type: specs.CgroupNamespace}}
 	if !o.HostNet {
@@ -182,6 +182,16 @@ func namespaces(o Options) []specs.LinuxNamespace {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
 	}
 	return ns
+}
+
+// IDMappings are the id maps of the container's own user namespace, which
+// it has with --userns=keep-id only: uids and gids are the sizes of rl's
+// own maps.
+func IDMappings(o Options, hostUID, hostGID, uids, gids uint32) (u, g []specs.LinuxIDMapping) {
+	if !o.KeepID {
+		return nil, nil
+	}
+	return linuxMap(idmap.KeepID(hostUID, uids)), linuxMap(idmap.KeepID(hostGID, gids))
 }
 
 func linuxMap(m []idmap.Mapping) []specs.LinuxIDMapping {

@@ -5,6 +5,8 @@
 package spec
 
 import (
+	"rl/capability"
+
 	"fmt"
 	"path"
 	"path/filepath"
@@ -249,30 +251,12 @@ var DefaultCaps = []string{
 	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 }
 
-// AllCaps are the capabilities rl knows by name (capabilities(7), up to
-// Linux 6.x).
-var AllCaps = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-}
+// AllCaps are the capabilities rl knows by name, in the order of their
+// numbers.
+var AllCaps = capability.Names
 
-// CapNumber maps a capability name to its number (its index in AllCaps,
-// which follows linux/capability.h).
-func CapNumber(name string) (int, bool) {
-	for i, c := range AllCaps {
-		if c == name {
-			return i, true
-		}
-	}
-	return 0, false
-}
+// CapNumber maps a capability name to its number.
+func CapNumber(name string) (int, bool) { return capability.Number(name) }
 
 // ParseCap canonicalises a --cap-add/--cap-drop value: "net_admin",
 // "NET_ADMIN" and "CAP_NET_ADMIN" are the same; "ALL" is kept.

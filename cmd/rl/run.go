@@ -147,6 +147,18 @@ func runInside(cfg *runConfig) error {
 	if cfg.Flags.name != "" {
 		id = cfg.Flags.name
 	}
+	// I starts first: it initialises (the start of a Go program, ~10 ms
+	// here) while C finds the image, mounts the rootfs and builds the
+	// Spec. With a cgroup it starts last instead, since it is created in
+	// the cgroup, and the cgroup step comes after every check (below).
+	var ctr *container.Container
+	if !cfg.Flags.dryRun && !cfg.Cgroup {
+		var err error
+		if ctr, err = startContainer(cfg, nil, &helpers); err != nil {
+			return err
+		}
+		defer ctr.Close()
+	}
 	var root, dir string
 	var img *image.Image
 	var err error
@@ -161,8 +173,9 @@ func runInside(cfg *runConfig) error {
 	if err != nil {
 		return err
 	}
-	// Order: the rootfs is unmounted before its directory is removed.
-	defer func() { release(); os.RemoveAll(dir); trace("dir removed") }()
+	// Order: I is gone before the rootfs is unmounted, and the rootfs is
+	// unmounted before its directory is removed.
+	defer func() { ctr.Close(); release(); os.RemoveAll(dir); trace("dir removed") }()
 	in, err := specInput(cfg, img, id, root, dir)
 	if err != nil {
 		return err
@@ -176,13 +189,7 @@ func runInside(cfg *runConfig) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	rc := container.Config{Spec: s, Init: initBinary(), Argv0: os.Args[0], Prepare: prepareNetwork(cfg, &helpers)}
-	if cfg.Flags.interactive {
-		rc.Stdin = os.Stdin
-	}
-	if cfg.Opts.Terminal {
-		rc.Console = os.NewFile(4, "console")
-	}
+	var beforeExec func() error
 	if cfg.Cgroup {
 		// After every check and before the command: the cgroup step may
 		// move the caller's processes (see cgroupv2.Create).
@@ -199,19 +206,46 @@ func runInside(cfg *runConfig) error {
 		if cfg.Flags.statsAtExit {
 			defer func() { fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats()) }()
 		}
-		rc.Cgroup = cg.Dir()
 		if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
-			rc.BeforeExec = func() error { return cg.SetPids(cfg.Limits) }
+			beforeExec = func() error { return cg.SetPids(cfg.Limits) }
 		}
 		trace("cgroup created")
+		if ctr, err = startContainer(cfg, cg.Dir(), &helpers); err != nil {
+			return err
+		}
 	}
 	trace("spec built")
-	st, err := container.Run(rc)
+	st, err := ctr.Run(s, beforeExec)
 	trace("container exited")
 	if err != nil {
 		return err
 	}
 	return exitStatus(st)
+}
+
+// startContainer starts I with the container's namespaces, in cgroup when
+// it is not nil, and connects its network.
+func startContainer(cfg *runConfig, cgroup *os.File, helpers *[]func()) (*container.Container, error) {
+	// Mounts C makes after this (the rootfs) must reach I's copy of the
+	// mount tree, which clone makes now: a shared tree propagates them
+	// (mount_namespaces(7)). Nothing travels back: I makes its copy a
+	// slave, and C's tree is a slave of the host's (a namespace owned by
+	// a less privileged user namespace gets slave copies of shared mounts).
+	if err := unix.Mount("", "/", "", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
+		return nil, fmt.Errorf("making rl's mount tree shared: %w", err)
+	}
+	uid, gid := userns.HostIDs()
+	c := container.Config{Namespaces: spec.Namespaces(cfg.Opts), Init: initBinary(), Argv0: os.Args[0],
+		Prepare: prepareNetwork(cfg, helpers), Cgroup: cgroup}
+	c.UIDMappings, c.GIDMappings = spec.IDMappings(cfg.Opts, uint32(uid), uint32(gid),
+		mapSize("/proc/self/uid_map"), mapSize("/proc/self/gid_map"))
+	if cfg.Flags.interactive {
+		c.Stdin = os.Stdin
+	}
+	if cfg.Opts.Terminal {
+		c.Console = os.NewFile(4, "console")
+	}
+	return container.Start(c)
 }
 
 // imageRoot mounts the image's layers as the container's root: the store

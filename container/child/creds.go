@@ -11,12 +11,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"rl/spec"
+	"rl/capability"
 )
 
 func capBits(names []string) (lo, hi uint32) {
 	for _, n := range names {
-		c, ok := spec.CapNumber(n)
+		c, ok := capability.Number(n)
 		if !ok {
 			continue
 		}
@@ -32,11 +32,11 @@ func capBits(names []string) (lo, hi uint32) {
 func lastCap() int {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
-		return len(spec.AllCaps) - 1
+		return len(capability.Names) - 1
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		return len(spec.AllCaps) - 1
+		return len(capability.Names) - 1
 	}
 	return n
 }
@@ -49,7 +49,7 @@ func dropBounding(c *specs.LinuxCapabilities) error {
 	}
 	keep := map[int]bool{}
 	for _, n := range c.Bounding {
-		if i, ok := spec.CapNumber(n); ok {
+		if i, ok := capability.Number(n); ok {
 			keep[i] = true
 		}
 	}
@@ -123,7 +123,7 @@ func setCaps(c *specs.LinuxCapabilities) error {
 		return fmt.Errorf("clearing ambient capabilities: %w", err)
 	}
 	for _, n := range c.Ambient {
-		if i, ok := spec.CapNumber(n); ok {
+		if i, ok := capability.Number(n); ok {
 			if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0); err != nil {
 				return fmt.Errorf("raising ambient %s: %w", n, err)
 			}
