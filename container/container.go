@@ -3,8 +3,8 @@
 // container/child) in the container's new namespaces, hands it the Spec
 // over a socket, relays signals and returns docker's exit status.
 //
-// Protocol on the socket (SOCK_STREAM, fd 3 in I): C sends the Spec as one
-// JSON value; I either executes the command, which closes its end (the
+// Protocol on the socket (SOCK_STREAM, fd 3 in I): C sends what I needs of
+// the Spec (child.Config) as one JSON value; I either executes the command, which closes its end (the
 // socket is close-on-exec) and C reads EOF, or sends one child.Report
 // saying why it could not, and exits.
 package container
@@ -164,7 +164,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 		}
 		s.Annotations[child.BeforeExecAnnotation] = "1"
 	}
-	if err := json.NewEncoder(sock).Encode(s); err != nil {
+	if err := json.NewEncoder(sock).Encode(child.ConfigOf(s)); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}
 	done := make(chan struct{})
