@@ -44,11 +44,11 @@ type Config struct {
 	// Console is the socket to P when Spec.Process.Terminal is set; I
 	// sends the pty master there.
 	Console *os.File
-	// Prepare runs once I exists and before it gets the Spec: the network
-	// is started here, since slirp4netns needs I's pid. Its ready, when
-	// not nil, runs before Run's beforeExec (the command does not start
-	// until it returns nil), so that the helper gets ready while I sets
-	// up. Its cleanup runs in Close.
+	// Prepare runs once I exists and before it gets the Spec (see
+	// Container.Prepare): the network is started here, since slirp4netns
+	// needs I's pid. Its ready, when not nil, runs before Run's beforeExec
+	// (the command does not start until it returns nil), so that the
+	// helper gets ready while I sets up. Its cleanup runs in Close.
 	Prepare func(pid int) (ready func() error, cleanup func(), err error)
 	// Cgroup, when set, is an open cgroup directory: I is created in it
 	// by clone3(CLONE_INTO_CGROUP), so the command never runs outside its
@@ -76,14 +76,17 @@ type Container struct {
 	cmd     *exec.Cmd
 	sock    *os.File
 	sigs    chan os.Signal
+	prepare func(pid int) (ready func() error, cleanup func(), err error)
 	ready   func() error
 	cleanup func()
 	waited  bool
 }
 
 // Start starts I in the container's new namespaces. I initialises while
-// the caller goes on (finds the image, mounts the rootfs, builds the
-// Spec): it only waits for the Spec that Run sends. I's copy of the mount
+// the caller goes on (waits for its maps, finds the image, mounts the
+// rootfs, builds the Spec): it only waits for the Spec that Run sends.
+// Before C is mapped, Start needs C's capabilities to be ambient ones
+// (userns.Start raises them): I inherits them over its execve. I's copy of the mount
 // tree is made now, so the caller's later mounts (the rootfs) reach it
 // only if they propagate: the caller makes its tree shared first (I makes
 // its own copy a slave before it mounts anything). Close must follow.
@@ -93,7 +96,8 @@ func Start(c Config) (*Container, error) {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
 	sock, childEnd := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
-	ctr := &Container{cmd: command(c, childEnd), sock: sock, sigs: make(chan os.Signal, 16), cleanup: func() {}}
+	ctr := &Container{cmd: command(c, childEnd), sock: sock, sigs: make(chan os.Signal, 16), cleanup: func() {},
+		prepare: c.Prepare}
 	// Subscribe before I exists so that no signal is lost; they queue
 	// until Run relays them.
 	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
@@ -106,15 +110,24 @@ func Start(c Config) (*Container, error) {
 		sock.Close()
 		return nil, fmt.Errorf("starting the container's first process: %w", err)
 	}
-	if c.Prepare != nil {
-		ready, cleanup, err := c.Prepare(ctr.cmd.Process.Pid)
-		if err != nil {
-			ctr.Close()
-			return nil, err
-		}
-		ctr.ready, ctr.cleanup = ready, cleanup
-	}
 	return ctr, nil
+}
+
+// Prepare runs Config.Prepare, once; Run does if the caller has not. Start
+// leaves it to the caller because Start may run before C is mapped, and
+// the network helpers need the maps.
+func (ctr *Container) Prepare() error {
+	if ctr.prepare == nil {
+		return nil
+	}
+	prepare := ctr.prepare
+	ctr.prepare = nil
+	ready, cleanup, err := prepare(ctr.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	ctr.ready, ctr.cleanup = ready, cleanup
+	return nil
 }
 
 // Close kills I if Run did not run it to its end, stops what Prepare
@@ -144,6 +157,9 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	fail := func(err error) (int, error) {
 		ctr.Close()
 		return 0, err
+	}
+	if err := ctr.Prepare(); err != nil {
+		return fail(err)
 	}
 	if ready := ctr.ready; ready != nil {
 		// The helper gets ready while I sets up; the command waits.
@@ -247,7 +263,7 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 	return &exec.Cmd{
 		Path:        path,
 		Args:        []string{argv0, InitCommand},
-		Env:         traceEnv(),
+		Env:         initEnv(),
 		Stdin:       c.Stdin,
 		Stdout:      orStd(c.Stdout, os.Stdout),
 		Stderr:      orStd(c.Stderr, os.Stderr),
@@ -276,10 +292,14 @@ func setgroupsAllowed() bool {
 	return err == nil && strings.TrimSpace(string(b)) == "allow"
 }
 
-// traceEnv passes RL_TRACE on to I, so that its steps are timed too.
-func traceEnv() []string {
-	if os.Getenv("RL_TRACE") == "" {
-		return []string{}
+// initEnv is I's environment until its execve gives the command the
+// Spec's: HOME, so that I can be found among the processes of one user's
+// rl by its environment (the tests' leftovers check does), and RL_TRACE,
+// so that I's steps are timed too.
+func initEnv() []string {
+	env := []string{"HOME=" + os.Getenv("HOME")}
+	if os.Getenv("RL_TRACE") != "" {
+		env = append(env, "RL_TRACE=1", "RL_TRACE_T0="+os.Getenv("RL_TRACE_T0"))
 	}
-	return []string{"RL_TRACE=1", "RL_TRACE_T0=" + os.Getenv("RL_TRACE_T0")}
+	return env
 }

@@ -4,12 +4,14 @@
 // a single-uid map written directly otherwise (user_namespaces(7)).
 //
 // The parent side (Start, Reexec) runs in P on the host; the child side
-// (IsChild, WaitMapped) runs in C. They talk over one pipe: C blocks reading
-// fd 3 until P has written the maps and sends one byte.
+// (IsChild, WaitPrepared, WaitMapped) runs in C. They talk over one pipe,
+// C's fd 3, on which P sends two bytes: the first once its Config.Prepare
+// is done, the second once C's maps are written. Between the two, C may
+// start what needs no mapping (rl run starts I there, so that I's start
+// overlaps newuidmap's).
 package userns
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,7 +33,8 @@ const (
 	envUID        = "_CONTAINERS_ROOTLESS_UID"
 	envGID        = "_CONTAINERS_ROOTLESS_GID"
 	envMode       = "_RL_IDMAP_MODE"
-	// envSync is set for C only: its fd 3 is the pipe that says "mapped".
+	// envSync is set for C only: its fd 3 is the pipe that says
+	// "prepared", then "mapped".
 	// WaitMapped removes it, so that an rl that C starts in turn (the pull
 	// helper of the light build) knows it is already mapped.
 	envSync = "_RL_USERNS_SYNC"
@@ -63,8 +66,8 @@ type Config struct {
 	// a single-uid mapping is enough, unless RL_IDMAP asks otherwise.
 	ReadOnly bool
 	// Prepare, when set, runs in P once C exists, at the same time as the
-	// map helpers, and before C is let go: work C needs but P can do
-	// while C starts (its error stops C).
+	// map helpers: work C needs but P can do while C starts (its error
+	// stops C). C's WaitPrepared returns once it is done.
 	Prepare func() error
 }
 
@@ -231,41 +234,46 @@ func Start(cfg Config) (*Child, error) {
 		w.Close()
 		return nil, fmt.Errorf("starting rl in a new user namespace: %w", err)
 	}
-	prepared := make(chan error, 1)
-	if cfg.Prepare != nil {
-		go func() { prepared <- cfg.Prepare() }()
-	} else {
-		prepared <- nil
-	}
-	if plan.Mode == ModeSubuid {
-		// The two maps are independent: run both helpers at once (each
-		// is a setuid exec of a few ms). Both must be written before C
-		// may go on.
-		gidErr := make(chan error, 1)
-		go func() { gidErr <- runHelper(plan.newgidmap, idmap.HelperArgs(cmd.Process.Pid, plan.GIDMap)) }()
-		err := runHelper(plan.newuidmap, idmap.HelperArgs(cmd.Process.Pid, plan.UIDMap))
-		if gerr := <-gidErr; err == nil {
-			err = gerr
-		}
-		if err != nil {
-			<-prepared
-			w.Close()
-			cmd.Process.Kill()
-			cmd.Wait()
-			return nil, &hintError{err, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"}
-		}
-	}
-	if err := <-prepared; err != nil {
-		w.Close()
+	fail := func(err error) (*Child, error) {
+		w.Close() // C reads EOF: it exits quietly
 		cmd.Process.Kill()
 		cmd.Wait()
 		return nil, err
 	}
+	mapped := make(chan error, 1)
+	if plan.Mode == ModeSubuid {
+		// The two maps are independent: run both helpers at once (each
+		// is a setuid exec of a few ms), while Prepare runs.
+		go func() {
+			gidErr := make(chan error, 1)
+			go func() { gidErr <- runHelper(plan.newgidmap, idmap.HelperArgs(cmd.Process.Pid, plan.GIDMap)) }()
+			err := runHelper(plan.newuidmap, idmap.HelperArgs(cmd.Process.Pid, plan.UIDMap))
+			if gerr := <-gidErr; err == nil {
+				err = gerr
+			}
+			mapped <- err
+		}()
+	} else {
+		mapped <- nil // Go wrote the maps before C's execve
+	}
+	if cfg.Prepare != nil {
+		if err := cfg.Prepare(); err != nil {
+			fail(err)
+			<-mapped // the helpers fail now that C is gone
+			return nil, err
+		}
+	}
+	// First byte: prepared. C may start I (still unmapped in subuid mode).
 	if _, err := w.Write([]byte{1}); err != nil {
-		w.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, fmt.Errorf("releasing the user namespace child: %w", err)
+		<-mapped
+		return fail(fmt.Errorf("releasing the user namespace child: %w", err))
+	}
+	if err := <-mapped; err != nil {
+		return fail(&hintError{err, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"})
+	}
+	// Second byte: mapped.
+	if _, err := w.Write([]byte{1}); err != nil {
+		return fail(fmt.Errorf("releasing the user namespace child: %w", err))
 	}
 	w.Close()
 	return &Child{Cmd: cmd, Plan: plan}, nil
@@ -379,21 +387,38 @@ func HostIDs() (uid, gid int) {
 	return uid, gid
 }
 
+// syncPipe is C's end of the pipe from P, between WaitPrepared and
+// WaitMapped.
+var syncPipe *os.File
+
+// WaitPrepared blocks C until P's Config.Prepare is done. C may not be
+// mapped yet: until WaitMapped returns it may only do what depends on
+// neither its uid nor file ownership (start a process with capabilities
+// it holds as ambient ones). WaitMapped calls it when C has not.
+func WaitPrepared() error {
+	if os.Getenv(envSync) == "" || syncPipe != nil {
+		return nil
+	}
+	syncPipe = os.NewFile(syncFD, "userns-sync")
+	return readSync()
+}
+
 // WaitMapped blocks C until P has written its id maps. It must run before
 // anything that depends on C's uid (file creation, capabilities in use).
 func WaitMapped() error {
 	if os.Getenv(envSync) == "" {
 		return nil // started by C, which was mapped already
 	}
-	os.Unsetenv(envSync)
-	f := os.NewFile(syncFD, "userns-sync")
-	defer f.Close()
+	if err := WaitPrepared(); err != nil {
+		return err
+	}
+	defer func() { syncPipe.Close(); os.Unsetenv(envSync) }()
+	return readSync()
+}
+
+func readSync() error {
 	var b [1]byte
-	n, err := f.Read(b[:])
-	if n != 1 {
-		if err == nil {
-			err = errors.New("short read")
-		}
+	if n, _ := syncPipe.Read(b[:]); n != 1 {
 		// P failed to map us and has said why; stay silent.
 		return errSilent
 	}

@@ -26,6 +26,9 @@ type command struct {
 	Store bool
 	// ReadOnly store commands only read it: a single-uid mapping will do.
 	ReadOnly bool
+	// MapsLater: Run, in C, waits for the id maps itself
+	// (userns.WaitMapped), having started what needs none (rl run's I).
+	MapsLater bool
 	// Run gets the arguments after the command name. It returns nil, an
 	// error to report (exit 125), a usageError, or an exitStatus.
 	Run func(args []string) error
@@ -55,14 +58,15 @@ func rlMain() int {
 	if len(os.Args) > 1 && os.Args[1] == initCommand {
 		return runInit()
 	}
-	// C, inside the user namespace: wait until P has written our maps.
+	// C, inside the user namespace: wait until P is prepared (dispatch
+	// waits until it has written our maps).
 	trace("main")
 	if userns.IsChild() {
-		if err := userns.WaitMapped(); err != nil {
+		if err := userns.WaitPrepared(); err != nil {
 			return exitRLFailed // P could not map us and has said why
 		}
 	}
-	// After WaitMapped (fd 3 of C): no fd above 2 that rl did not open
+	// After WaitPrepared (fd 3 of C): no fd above 2 that rl did not open
 	// itself for the purpose reaches a program rl starts (newuidmap,
 	// slirp4netns, fuse-overlayfs, the pull of rl run). Those that rl
 	// hands on are named in ExtraFiles, which os/exec installs anew.
@@ -102,6 +106,11 @@ func dispatch(args []string) int {
 			return report(os.Stderr, err)
 		}
 		return st
+	}
+	if userns.IsChild() && !c.MapsLater {
+		if err := userns.WaitMapped(); err != nil {
+			return exitRLFailed // P could not map us and has said why
+		}
 	}
 	return report(os.Stderr, c.Run(args[1:]))
 }

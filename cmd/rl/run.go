@@ -31,6 +31,8 @@ func init() {
 		Short: "Run a command in a new container",
 		Usage: "rl run [OPTIONS] IMAGE [COMMAND [ARG...]]",
 		Run:   runRun,
+		// C starts I before its maps are written (runInside).
+		MapsLater: true,
 	})
 }
 
@@ -148,16 +150,37 @@ func runInside(cfg *runConfig) error {
 		id = cfg.Flags.name
 	}
 	// I starts first: it initialises (the start of a Go program, ~10 ms
-	// here) while C finds the image, mounts the rootfs and builds the
-	// Spec. With a cgroup it starts last instead, since it is created in
-	// the cgroup, and the cgroup step comes after every check (below).
+	// here) while P runs newuidmap and newgidmap for C, and while C finds
+	// the image, mounts the rootfs and builds the Spec. I needs no maps
+	// to start, unless it gets a user namespace of its own (keep-id: the
+	// kernel wants the creator of a user namespace mapped). With a cgroup
+	// it starts last instead, since it is created in the cgroup, and the
+	// cgroup step comes after every check (below).
 	var ctr *container.Container
-	if !cfg.Flags.dryRun && !cfg.Cgroup {
+	early := !cfg.Flags.dryRun && !cfg.Cgroup
+	if early && !cfg.Opts.KeepID {
 		var err error
 		if ctr, err = startContainer(cfg, nil, &helpers); err != nil {
 			return err
 		}
 		defer ctr.Close()
+	}
+	if err := userns.WaitMapped(); err != nil {
+		return exitStatus(exitRLFailed) // P could not map C and has said why
+	}
+	trace("C mapped")
+	if early && cfg.Opts.KeepID {
+		var err error
+		if ctr, err = startContainer(cfg, nil, &helpers); err != nil {
+			return err
+		}
+		defer ctr.Close()
+	}
+	if ctr != nil {
+		// The network helpers need the maps.
+		if err := ctr.Prepare(); err != nil {
+			return err
+		}
 	}
 	var root, dir string
 	var img *image.Image
@@ -228,7 +251,9 @@ func runInside(cfg *runConfig) error {
 func startContainer(cfg *runConfig, cgroup *os.File, helpers *[]func()) (*container.Container, error) {
 	// Mounts C makes after this (the rootfs) must reach I's copy of the
 	// mount tree, which clone makes now: a shared tree propagates them
-	// (mount_namespaces(7)). Nothing travels back: I makes its copy a
+	// (mount_namespaces(7); C may change its tree unmapped: its mount
+	// namespace belongs to its user namespace, where it holds every
+	// capability). Nothing travels back: I makes its copy a
 	// slave, and C's tree is a slave of the host's (a namespace owned by
 	// a less privileged user namespace gets slave copies of shared mounts).
 	if err := unix.Mount("", "/", "", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
