@@ -30,6 +30,20 @@ if [ "${1:-}" = --no-push ]; then
 	exit 0
 fi
 skopeo copy -q --dest-tls-verify=false "oci:$CACHE/busybox:latest" "docker://$ADDR/busybox:latest"
+# Faults through a registry: the hostile image, and a small image whose
+# layer blob the registry serves damaged (changed in its storage, under
+# the same digest; distribution does not check blobs it serves).
+skopeo copy -q --dest-tls-verify=false "oci-archive:$CACHE/hostile-oci.tar" "docker://$ADDR/hostile:latest"
+tmp=$(mktemp -d)
+mkdir "$tmp/root"
+head -c 65536 /dev/urandom >"$tmp/root/noise" # incompressible: the damage lands in deflate data
+tar --numeric-owner --mtime=@1700000000 -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+"$CACHE/mkimage" -rootfs-tar "$tmp/rootfs.tar" -o "$tmp/oci"
+skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci" "docker://$ADDR/damaged:latest"
+blob=$(skopeo inspect --tls-verify=false --raw "docker://$ADDR/damaged:latest" | jq -r '.layers[0].digest')
+data=${RL_REGISTRY_STATE:-/tmp/rl-test-registry}/open/data/docker/registry/v2/blobs/sha256/${blob:7:2}/${blob#sha256:}/data
+printf 'DAMAGE' | dd of="$data" bs=1 seek=30000 conv=notrunc status=none
+rm -rf "$tmp"
 # The registry with htpasswd auth (registry.sh), for login and bad credentials.
 AUTH_ADDR=${RL_TEST_AUTH_REGISTRY:-127.0.0.1:5001}
 skopeo copy -q --dest-tls-verify=false --dest-creds rltest:rltest-secret "oci:$CACHE/busybox:latest" "docker://$AUTH_ADDR/private/busybox:latest"

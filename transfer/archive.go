@@ -33,6 +33,9 @@ func copyImage(ctx context.Context, s *image.Store, dst, src types.ImageReferenc
 			return err
 		}
 		defer unlock()
+		if err := unpackLayers(ctx, s.S, src, sys, pc, o.progress()); err != nil {
+			return err
+		}
 	}
 	_, err = copy.Image(ctx, pc, dst, src, &copy.Options{ReportWriter: o.progress(), SourceCtx: sys, DestinationCtx: sys})
 	return err

@@ -148,6 +148,9 @@ func pullOne(ctx context.Context, s *image.Store, n reference.Named, sys *types.
 	// containers/image writes layers to a staging area and commits the
 	// image record last: an interrupted pull leaves at most unreferenced
 	// layers, never an image with missing layers.
+	if err := unpackLayers(ctx, s.S, src, sys, pc, o.progress()); err != nil {
+		return nil, pullError(n.String(), err)
+	}
 	_, err = copy.Image(ctx, pc, dst, src, &copy.Options{
 		ReportWriter:   o.progress(),
 		SourceCtx:      sys,
@@ -180,7 +183,7 @@ func pullError(ref string, err error) error {
 			"run 'rl login " + host + "' or pass --creds USER:PASSWORD"}
 	case strings.Contains(msg, "unpacking failed"):
 		return fmt.Errorf("pulling %s: a layer could not be unpacked (%s); nothing was stored", ref, unpackOutput(msg))
-	case strings.Contains(msg, "digest"):
+	case strings.Contains(strings.ToLower(msg), "digest"):
 		return fmt.Errorf("pulling %s: a blob does not match its digest; nothing was stored", ref)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("pulling %s: interrupted", ref)
