@@ -20,7 +20,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${RL_BENCH_AS_USER:-}" ]; then
 	install -m 0755 rl "$dir/rl"
 	CGO_ENABLED=0 go build -o "$dir/tcpbench" ./bench/tcpbench
 	runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dir/home" USER="$user" \
-		RL_BENCH_AS_USER=1 RL_BENCH_DIR="$dir" RUNS="${RUNS:-15}" ROWS="${ROWS:-}" \
+		RL_BENCH_AS_USER=1 RL_BENCH_DIR="$dir" RUNS="${RUNS:-15}" ROWS="${ROWS:-}" PULL_RUNS="${PULL_RUNS:-5}" \
 		RL_TEST_REGISTRY="${RL_TEST_REGISTRY:-127.0.0.1:5000}" RL_TEST_CACHE="${RL_TEST_CACHE:-/var/tmp/rl-test-cache}" \
 		"$repo/bench/bench.sh"
 	rc=$?
@@ -35,6 +35,10 @@ export HOME=${HOME:-$DIR/home}
 mkdir -p "$HOME/.config/containers"
 # podman for comparison: runc (crun refuses hybrid cgroups), no systemd here.
 printf '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' >"$HOME/.config/containers/containers.conf"
+# One store for both, with the overlay driver: without a storage.conf
+# Debian's podman 4.3.1 makes a vfs store (FACTS.md), which rl then uses
+# too (it keeps the driver in use), and vfs copies whole images.
+printf '[storage]\ndriver = "overlay"\n' >"$HOME/.config/containers/storage.conf"
 REG=${RL_TEST_REGISTRY:-127.0.0.1:5000}
 BB=$REG/busybox:latest
 IMG=$BB

@@ -176,8 +176,8 @@ func stageLayer(st storage.Store, id, parent string, blob io.Reader, want, diffI
 		if out != nil && out.Target != "" {
 			st.CleanupStagedLayer(out)
 		}
-		if errors.Is(err, errNotMine) {
-			return false, nil
+		if errors.Is(err, errNotMine) || errors.Is(err, storage.ErrNotSupported) {
+			return false, nil // the driver (vfs, say) or its options want their own way
 		}
 		return false, err
 	}
