@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -45,7 +46,10 @@ type Options struct {
 
 // Result is what the layer held.
 type Result struct {
-	UIDs, GIDs []uint32 // owners of its files, sorted
+	UIDs, GIDs []uint32 // owners named by its entries (whiteouts aside), sorted
+	// RootMode is the mode the layer gives its root directory ("./"),
+	// nil when it has no such entry.
+	RootMode *os.FileMode
 }
 
 const (
@@ -75,16 +79,24 @@ func Unpack(dir string, r io.Reader, o Options) (Result, error) {
 			return Result{}, fmt.Errorf("unpacking %q: %w", hdr.Name, err)
 		}
 	}
-	// Last, deepest first: adding entries changed the directories' times.
-	for i := len(u.dirs) - 1; i >= 0; i-- {
-		d := u.dirs[i]
+	// Last: adding entries changed the directories' times. In the order of
+	// the entries (a later entry for the same directory wins), and only
+	// where a directory is still there (a later entry may have replaced it).
+	for _, d := range u.dirs {
 		if err := u.at(d.name, func(dfd int, base string) error {
+			var st unix.Stat_t
+			if err := unix.Fstatat(dfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
+			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return nil
+			}
 			return unix.UtimesNanoAt(dfd, base, d.times, unix.AT_SYMLINK_NOFOLLOW)
-		}); err != nil {
+		}); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
 			return Result{}, fmt.Errorf("setting the times of %q: %w", d.name, err)
 		}
 	}
-	return Result{UIDs: sortedKeys(u.uids), GIDs: sortedKeys(u.gids)}, nil
+	return Result{UIDs: sortedKeys(u.uids), GIDs: sortedKeys(u.gids), RootMode: u.rootMode}, nil
 }
 
 type dirTimes struct {
@@ -98,6 +110,7 @@ type unpacker struct {
 	dirs       []dirTimes
 	uids, gids map[uint32]bool
 	buf        []byte
+	rootMode   *os.FileMode
 }
 
 // Clean turns an entry's name into a path relative to the layer's root:
@@ -121,8 +134,21 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 			return errors.New("the layer's root is not a directory")
 		}
 		dir, base = "", "."
+		m := os.FileMode(hdr.Mode & 0o777)
+		u.rootMode = &m
+	}
+	isWhiteout := strings.HasPrefix(base, whiteoutPrefix)
+	if !isWhiteout {
+		// As containers/storage counts them: the ids every entry names.
+		u.uids[uint32(hdr.Uid)] = true
+		u.gids[uint32(hdr.Gid)] = true
 	}
 	pfd, err := u.parent(dir)
+	if isWhiteout && errors.Is(err, unix.ENOTDIR) {
+		// "rm -rf /foo/bar" can give ".wh.foo" and "foo/.wh.bar": foo is
+		// a whiteout already, there is nothing below it to hide.
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -131,7 +157,9 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		return u.setxattrAt(pfd, ".", u.o.OpaqueXattr, []byte("y"), true)
 	}
 	if orig, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
-		if orig == "" || orig == "." || orig == ".." || strings.HasPrefix(orig, whiteoutPrefix) {
+		// (".wh..wh.plnk", AUFS's, whites out ".wh.plnk", as in
+		// containers/storage.)
+		if orig == "" || orig == "." || orig == ".." {
 			return fmt.Errorf("invalid whiteout %q", hdr.Name)
 		}
 		// mknod fails with EEXIST on anything there, a symlink included.
@@ -151,6 +179,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 	}
 	mode := uint32(hdr.Mode) & 0o7777
 	fd := -1
+	linkToSymlink := false
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		if err := unix.Mkdirat(pfd, base, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -187,12 +216,13 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)
 		}
-		// The target had its metadata applied already; a symlink's mode
-		// cannot be set. containers/storage applies the header's again.
+		// The header's metadata is applied to the inode again, as
+		// containers/storage does; a symlink's mode and times are not.
 		var st unix.Stat_t
-		if unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			return nil
+		if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
 		}
+		linkToSymlink = st.Mode&unix.S_IFMT == unix.S_IFLNK
 	case tar.TypeChar, tar.TypeBlock:
 		return nil // no device nodes in a user namespace
 	case tar.TypeFifo:
@@ -208,7 +238,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 	if err := u.chown(pfd, base, hdr, fd); err != nil {
 		return err
 	}
-	if hdr.Typeflag != tar.TypeSymlink {
+	if hdr.Typeflag != tar.TypeSymlink && !linkToSymlink {
 		if fd >= 0 {
 			err = unix.Fchmod(fd, mode)
 		} else {
@@ -219,21 +249,25 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		}
 	}
 	for key, value := range hdr.PAXRecords {
-		if x, ok := strings.CutPrefix(key, paxXattr); ok {
+		if x, ok := strings.CutPrefix(key, paxXattr); ok && x != "security.selinux" { // as containers/storage
 			if err := u.setxattrAt(pfd, base, x, []byte(value), false); err != nil {
 				return err
 			}
 		}
 	}
-	atime := hdr.AccessTime
-	if atime.Before(hdr.ModTime) {
-		atime = hdr.ModTime
-	}
-	times := []unix.Timespec{timespec(atime), timespec(hdr.ModTime)}
 	if hdr.Typeflag == tar.TypeDir {
-		u.dirs = append(u.dirs, dirTimes{name, times})
+		// The header's own access time, as containers/storage sets it.
+		u.dirs = append(u.dirs, dirTimes{name, []unix.Timespec{timespec(hdr.AccessTime), timespec(hdr.ModTime)}})
 		return nil
 	}
+	if linkToSymlink {
+		return nil
+	}
+	atime := hdr.AccessTime
+	if atime.Before(hdr.ModTime) {
+		atime = hdr.ModTime // an access never precedes the last change
+	}
+	times := []unix.Timespec{timespec(atime), timespec(hdr.ModTime)}
 	if err := unix.UtimesNanoAt(pfd, base, times, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("setting times: %w", err)
 	}
@@ -272,8 +306,6 @@ func (u *unpacker) chown(pfd int, base string, hdr *tar.Header, fd int) error {
 	if err != nil && !u.o.IgnoreChownErrors {
 		return fmt.Errorf("chown to %d:%d: %w", uid, gid, err)
 	}
-	u.uids[uint32(uid)] = true
-	u.gids[uint32(gid)] = true
 	return nil
 }
 
@@ -293,7 +325,8 @@ func (u *unpacker) setxattrAt(pfd int, base, name string, value []byte, must boo
 }
 
 // parent opens dir (relative to the root, "" for the root) as a directory,
-// creating what is missing of it (0755, owned by the unpacker).
+// creating what is missing of it (0777 less the umask, owned by the
+// unpacker, as containers/storage does).
 func (u *unpacker) parent(dir string) (int, error) {
 	fd, err := u.open(dir)
 	if err == nil || !errors.Is(err, unix.ENOENT) {
@@ -306,7 +339,7 @@ func (u *unpacker) parent(dir string) (int, error) {
 		if err != nil {
 			return -1, err
 		}
-		err = unix.Mkdirat(pfd, c, 0o755)
+		err = unix.Mkdirat(pfd, c, 0o777)
 		unix.Close(pfd)
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return -1, fmt.Errorf("creating %s: %w", path.Join(cur, c), err)
@@ -360,9 +393,11 @@ func (w fdWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// timespec is t for utimensat, the epoch where t is before it or past what
+// nanoseconds since it can hold (as containers/storage's system.Chtimes).
 func timespec(t time.Time) unix.Timespec {
-	if t.IsZero() {
-		return unix.Timespec{Nsec: unix.UTIME_OMIT}
+	if t.Before(time.Unix(0, 0)) || t.After(time.Unix(0, math.MaxInt64)) {
+		return unix.Timespec{}
 	}
 	return unix.NsecToTimespec(t.UnixNano())
 }

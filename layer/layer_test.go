@@ -182,7 +182,7 @@ func TestUnpackWhiteouts(t *testing.T) {
 	if n, err := unix.Getxattr(filepath.Join(root, "opq"), "user.overlay.opaque", buf); err != nil || string(buf[:n]) != "y" {
 		t.Errorf("opq: opaque xattr %q %v", buf[:n], err)
 	}
-	for _, bad := range []string{".wh.", ".wh..", ".wh..wh.x"} {
+	for _, bad := range []string{".wh.", ".wh..", ".wh..."} {
 		if _, _, err := unpack(t, []ent{{name: bad, mode: 0o644}}); err == nil {
 			t.Errorf("%q: accepted", bad)
 		}
@@ -192,5 +192,48 @@ func TestUnpackWhiteouts(t *testing.T) {
 func TestUnpackRootNotDir(t *testing.T) {
 	if _, _, err := unpack(t, []ent{{name: ".", body: "x", mode: 0o644}}); err == nil {
 		t.Error("a file as the root was accepted")
+	}
+}
+
+func TestUnpackWhiteoutUnderWhiteout(t *testing.T) {
+	// "rm -rf /foo/bar" in an image can give both; AUFS's metadata
+	// (".wh..wh.plnk") is whited out like any name.
+	root, _, err := unpack(t, []ent{
+		{name: ".wh.foo", mode: 0o644},
+		{name: "foo/.wh.bar", mode: 0o644},
+		{name: ".wh..wh.plnk", mode: 0o644},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"foo", ".wh.plnk"} {
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(root, p), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR {
+			t.Errorf("%s: %v, want a whiteout", p, err)
+		}
+	}
+}
+
+func TestUnpackReplacedDirectory(t *testing.T) {
+	// A directory a later entry replaces gets no directory times (no
+	// error either), and a root entry's mode is reported.
+	root, res, err := unpack(t, []ent{
+		{name: "./", typ: tar.TypeDir, mode: 0o750},
+		{name: "d/", typ: tar.TypeDir, mode: 0o755},
+		{name: "d", body: "now a file", mode: 0o600},
+		{name: "l/", typ: tar.TypeDir, mode: 0o755},
+		{name: "l", typ: tar.TypeSymlink, link: "/nowhere"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "d")); string(b) != "now a file" {
+		t.Errorf("d = %q", b)
+	}
+	if res.RootMode == nil || *res.RootMode != 0o750 {
+		t.Errorf("RootMode = %v, want 0750", res.RootMode)
+	}
+	if fi, err := os.Stat(root); err != nil || fi.Mode().Perm() != 0o750 {
+		t.Errorf("root mode %v %v", fi.Mode(), err)
 	}
 }

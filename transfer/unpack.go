@@ -1,6 +1,8 @@
 package transfer
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -9,7 +11,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	"github.com/vbatts/tar-split/tar/asm"
 	tsstorage "github.com/vbatts/tar-split/tar/storage"
@@ -95,8 +100,10 @@ func unpackLayers(ctx context.Context, st storage.Store, src types.ImageReferenc
 	if len(infos) == 0 || len(infos) != len(diffIDs) {
 		return nil
 	}
-	for _, l := range infos {
-		if strings.Contains(l.MediaType, "encrypted") || l.Digest.Validate() != nil {
+	for i, l := range infos {
+		// Only what this file hashes (sha256); others go the long way.
+		if strings.Contains(l.MediaType, "encrypted") || l.Digest.Validate() != nil ||
+			l.Digest.Algorithm() != digest.SHA256 || diffIDs[i].Validate() != nil || diffIDs[i].Algorithm() != digest.SHA256 {
 			return nil
 		}
 	}
@@ -125,7 +132,7 @@ func unpackLayers(ctx context.Context, st storage.Store, src types.ImageReferenc
 			bar = newBar(pool, l)
 			r = bar.ProxyReader(blob)
 		}
-		stored, err := stageLayer(st, id, parent, r, l.Digest, diffIDs[i])
+		stored, err := stageLayer(st, id, parent, r, l.Size, l.Digest, diffIDs[i])
 		blob.Close()
 		if bar != nil {
 			if err != nil {
@@ -169,8 +176,8 @@ func newBar(pool *mpb.Progress, l types.BlobInfo) *mpb.Bar {
 // stageLayer unpacks one blob into a staging directory of the store and
 // makes it layer id; on any error nothing of it stays. stored is false
 // when the store wants the layer unpacked its own way (errNotMine).
-func stageLayer(st storage.Store, id, parent string, blob io.Reader, want, diffID digest.Digest) (stored bool, err error) {
-	d := &differ{blob: blob, want: want, diffID: diffID}
+func stageLayer(st storage.Store, id, parent string, blob io.Reader, size int64, want, diffID digest.Digest) (stored bool, err error) {
+	d := &differ{blob: blob, size: size, want: want, diffID: diffID}
 	out, err := st.PrepareStagedLayer(nil, d)
 	if err != nil {
 		if out != nil && out.Target != "" {
@@ -181,12 +188,14 @@ func stageLayer(st storage.Store, id, parent string, blob io.Reader, want, diffI
 		}
 		return false, err
 	}
-	_, err = st.ApplyStagedLayer(storage.ApplyStagedLayerOptions{ID: id, ParentLayer: parent, DiffOutput: out,
-		DiffOptions: &graphdriver.ApplyDiffWithDifferOpts{}})
-	if errors.Is(err, storage.ErrDuplicateID) {
+	// Another writer (podman) may have stored the layer meanwhile; applying
+	// ours would replace its files under it (as containers/image checks).
+	if _, err := st.Layer(id); err == nil {
 		st.CleanupStagedLayer(out)
 		return true, nil
 	}
+	_, err = st.ApplyStagedLayer(storage.ApplyStagedLayerOptions{ID: id, ParentLayer: parent, DiffOutput: out,
+		DiffOptions: &graphdriver.ApplyDiffWithDifferOpts{}})
 	if err != nil {
 		st.CleanupStagedLayer(out)
 		return false, fmt.Errorf("storing layer %s: %w", want.Encoded()[:12], err)
@@ -201,6 +210,7 @@ var errNotMine = errors.New("left to containers/storage")
 // and says what the layer is.
 type differ struct {
 	blob         io.Reader
+	size         int64 // of the blob, as the manifest says; <= 0: unknown
 	want, diffID digest.Digest
 }
 
@@ -212,21 +222,22 @@ func (d *differ) ApplyDiff(dest string, opts *archive.TarOptions, dopts *graphdr
 		len(opts.UIDMaps) > 0 || len(opts.GIDMaps) > 0 || opts.WhiteoutFormat != archive.OverlayWhiteoutFormat {
 		return none, errNotMine
 	}
+	blob := &guarded{r: bufio.NewReaderSize(d.blob, 1<<16), h: sha256.New()}
+	raw, err := decompress(blob)
+	if err != nil {
+		return none, err
+	}
 	// The tar-split data (how to write the layer's tar stream again, byte
 	// for byte, from the files) goes to a file the store compresses.
 	ts, err := os.CreateTemp(dopts.StagingDirectory, "tar-split-")
 	if err != nil {
+		raw.Close()
 		return none, err
 	}
 	os.Remove(ts.Name())
 	fail := func(err error) (graphdriver.DriverWithDifferOutput, error) {
 		ts.Close()
 		return none, err
-	}
-	compressed := sha256.New()
-	raw, err := archive.DecompressStream(io.TeeReader(d.blob, compressed))
-	if err != nil {
-		return fail(fmt.Errorf("%w (output: %v)", errUnpack, err))
 	}
 	uncompressed := &counter{h: sha256.New()}
 	tarStream, done, err := asm.NewInputTarStreamWithDone(io.TeeReader(raw, uncompressed), tsstorage.NewJSONPacker(ts), nil)
@@ -244,19 +255,20 @@ func (d *differ) ApplyDiff(dest string, opts *archive.TarOptions, dopts *graphdr
 		_, err = io.Copy(io.Discard, tarStream)
 	}
 	// Order: stop the tar-split goroutine (it reads raw), then the
-	// decompressor (it reads ahead from the blob), then read the rest of
-	// the blob into the digest ourselves.
+	// decompressor, then cut the blob off from both (whatever they might
+	// still read fails) and read the rest of it into the digest, up to the
+	// size the manifest gives.
 	tarStream.Close()
 	if derr := <-done; err == nil {
 		err = derr
 	}
 	raw.Close()
-	if _, cerr := io.Copy(compressed, d.blob); cerr != nil {
+	if cerr := blob.drain(d.size); cerr != nil {
 		return fail(fmt.Errorf("reading blob %s: %w", d.want.Encoded()[:12], cerr)) // interrupted, say
 	}
 	// A damaged blob shows first as a decompression or tar error: its
 	// digest says which it was.
-	if got := digest.NewDigest(digest.SHA256, compressed); got != d.want {
+	if got := digest.NewDigest(digest.SHA256, blob.h); got != d.want {
 		return fail(fmt.Errorf("blob %s: digest mismatch (got %s)", d.want, got))
 	}
 	if err != nil {
@@ -272,7 +284,72 @@ func (d *differ) ApplyDiff(dest string, opts *archive.TarOptions, dopts *graphdr
 		UncompressedDigest: d.diffID,
 		CompressedDigest:   d.want,
 		TarSplit:           ts,
+		RootDirMode:        res.RootMode, // set: the store must not give it the parent layer's
 	}, nil
+}
+
+// decompress reads gzip, zstd or plain tar, the layer formats of OCI and
+// docker; others (bzip2, xz) are left to containers/storage.
+func decompress(r *guarded) (io.ReadCloser, error) {
+	magic, _ := r.r.Peek(4)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		z, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w (output: %v)", errUnpack, err)
+		}
+		return z, nil
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, fmt.Errorf("%w (output: %v)", errUnpack, err)
+		}
+		return z.IOReadCloser(), nil
+	case bytes.HasPrefix(magic, []byte("BZh")), bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X'}):
+		return nil, errNotMine
+	}
+	return io.NopCloser(r), nil
+}
+
+// guarded is the blob as the decompressor reads it, digested as it goes.
+// drain cuts the decompressor off (a goroutine of it may still be reading)
+// and reads the rest.
+type guarded struct {
+	mu  sync.Mutex
+	r   *bufio.Reader
+	h   hash.Hash
+	n   int64
+	cut bool
+}
+
+var errCut = errors.New("blob read after the end of unpacking")
+
+func (g *guarded) Read(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cut {
+		return 0, errCut
+	}
+	n, err := g.r.Read(p)
+	g.h.Write(p[:n])
+	g.n += int64(n)
+	return n, err
+}
+
+// drain reads what is left of the blob into the digest: at most one byte
+// more than size (a longer blob does not match its digest anyway), or,
+// size unknown, 1 MiB past the end of the layer.
+func (g *guarded) drain(size int64) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.cut = true
+	limit := int64(1 << 20)
+	if size > 0 {
+		limit = max(size-g.n, 0) + 1
+	}
+	n, err := io.Copy(g.h, io.LimitReader(g.r, limit))
+	g.n += n
+	return err
 }
 
 var errUnpack = errors.New("unpacking failed")
