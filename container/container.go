@@ -98,15 +98,14 @@ func Start(c Config) (*Container, error) {
 	sock, childEnd := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
 	ctr := &Container{cmd: command(c, childEnd), sock: sock, sigs: make(chan os.Signal, 16), cleanup: func() {},
 		prepare: c.Prepare}
-	// Subscribe before I exists so that no signal is lost; they queue
-	// until Run relays them.
-	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
+	// Signals are not taken yet: until Run, C is still setting up (waiting
+	// for its maps or a store lock, pulling), and SIGINT or SIGTERM there
+	// end C as they always did; I dies with it (Pdeathsig).
 	child.Trace("C: I start")
 	err = ctr.cmd.Start()
 	child.Trace("C: I started")
 	childEnd.Close()
 	if err != nil {
-		signal.Stop(ctr.sigs)
 		sock.Close()
 		return nil, fmt.Errorf("starting the container's first process: %w", err)
 	}
@@ -180,6 +179,9 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 		}
 		s.Annotations[child.BeforeExecAnnotation] = "1"
 	}
+	// From here on signals are the container's: relayed to I (queued
+	// until the relay below starts, none lost).
+	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
 	if err := json.NewEncoder(sock).Encode(child.ConfigOf(s)); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}

@@ -60,7 +60,14 @@ func StartSlirp(pid int, m Mode) (*Slirp, error) {
 	cmd := exec.Command(path, args...)
 	cmd.ExtraFiles = []*os.File{exitR, readyW}
 	cmd.Stderr = &s.stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL, Setpgid: true}
+	// A mount namespace of its own, private (Go makes / MS_REC|MS_PRIVATE
+	// before execve): C's tree is shared with I's (see startContainer in
+	// cmd/rl/run.go), and the sandbox (--enable-sandbox) unshares only
+	// CLONE_NEWNS and mounts a tmpfs on /tmp. From a shared copy, that tmpfs
+	// propagated back into C and I where /tmp is a mount of its own (a
+	// tmpfs /tmp, as on Fedora or Arch), and its pivot_root then failed
+	// (the parent of the new root was shared).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL, Setpgid: true, Unshareflags: unix.CLONE_NEWNS}
 	err = cmd.Start()
 	exitR.Close()
 	readyW.Close()

@@ -258,8 +258,12 @@ func Start(cfg Config) (*Child, error) {
 	}
 	if cfg.Prepare != nil {
 		if err := cfg.Prepare(); err != nil {
-			fail(err)
-			<-mapped // the helpers fail now that C is gone
+			// Order: C is reaped only after the helpers are done with its
+			// pid (a reaped pid may be reused).
+			w.Close()
+			cmd.Process.Kill()
+			<-mapped
+			cmd.Wait()
 			return nil, err
 		}
 	}
