@@ -30,6 +30,9 @@ if [ "${1:-}" = --no-push ]; then
 	exit 0
 fi
 skopeo copy -q --dest-tls-verify=false "oci:$CACHE/busybox:latest" "docker://$ADDR/busybox:latest"
+# The same as a docker schema1 image (registry.sh enables schema1; the
+# conversion needs the config's history, which mkimage writes).
+skopeo copy -q --dest-tls-verify=false --format v2s1 "oci:$CACHE/busybox:latest" "docker://$ADDR/schema1:latest"
 # Faults through a registry: the hostile image, and a small image whose
 # layer blob the registry serves damaged (changed in its storage, under
 # the same digest; distribution does not check blobs it serves).

@@ -36,6 +36,9 @@ storage:
     enabled: true
 http:
   addr: $ADDR
+compatibility:
+  schema1:
+    enabled: true
 $auth
 CONF
 	docker-registry serve "$STATE/config.yml" >"$STATE/log" 2>&1 &

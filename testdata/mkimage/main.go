@@ -256,6 +256,13 @@ func writeLayout(dir string, layers [][]byte, cmd []string) error {
 		},
 		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
 	}
+	// A history entry per layer: what converting the image to docker
+	// schema1 needs (skopeo copy --format v2s1, for rl's schema1 test).
+	var history []map[string]any
+	for i := range layers {
+		history = append(history, map[string]any{"created": epoch.Format(time.RFC3339), "created_by": fmt.Sprintf("mkimage layer %d", i+1)})
+	}
+	config["history"] = history
 	cb, _ := json.Marshal(config)
 	cd, err := put(cb, "application/vnd.oci.image.config.v1+json")
 	if err != nil {
