@@ -8,12 +8,18 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"rl/container/child"
 )
+
+// Package init runs on the process's main thread, and a lock taken here
+// keeps main (all of I) there (runtime.LockOSThread): credentials, the
+// capability sets and the parent-death signal are per thread.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	// Executed from a memfd, the kernel names this process after the fd
