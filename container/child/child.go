@@ -227,8 +227,8 @@ func start(s *Config, sock *os.File) error {
 	// not a process (prctl(2)): C set it on the thread it forked, but Go
 	// may run this goroutine on another thread of I, and the thread that
 	// calls execve becomes the process (de_thread) with its own setting,
-	// 0 for every thread Go made. Seen: about 1 container in 10 outlived
-	// a SIGKILLed rl under load. So set it again on this thread, then make
+	// 0 for every thread Go made. Seen: 1 to 3 containers in 60-90
+	// outlived a SIGKILLed rl under load. So set it again on this thread, then make
 	// sure C is still there (its end of the socket is open), since a
 	// signal for a death before the prctl is never sent.
 	if err := setPdeathsig(); err != nil {
