@@ -5,14 +5,14 @@
 package spec
 
 import (
-	"rl/capability"
-
 	"fmt"
 	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"rl/capability"
 )
 
 // Options are the parsed flags of `rl run` that shape the Spec.
@@ -255,9 +255,6 @@ var DefaultCaps = []string{
 // numbers.
 var AllCaps = capability.Names
 
-// CapNumber maps a capability name to its number.
-func CapNumber(name string) (int, bool) { return capability.Number(name) }
-
 // ParseCap canonicalises a --cap-add/--cap-drop value: "net_admin",
 // "NET_ADMIN" and "CAP_NET_ADMIN" are the same; "ALL" is kept.
 func ParseCap(v string) (string, error) {
@@ -268,7 +265,7 @@ func ParseCap(v string) (string, error) {
 	if !strings.HasPrefix(u, "CAP_") {
 		u = "CAP_" + u
 	}
-	if _, ok := CapNumber(u); !ok {
+	if _, ok := capability.Number(u); !ok {
 		return "", fmt.Errorf("unknown capability %q", v)
 	}
 	return u, nil
@@ -307,8 +304,8 @@ func Caps(add, drop []string, privileged bool) []string {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, _ := CapNumber(out[i])
-		b, _ := CapNumber(out[j])
+		a, _ := capability.Number(out[i])
+		b, _ := capability.Number(out[j])
 		return a < b
 	})
 	return out

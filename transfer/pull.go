@@ -145,12 +145,12 @@ func pullOne(ctx context.Context, s *image.Store, n reference.Named, sys *types.
 		return nil, pullError(n.String(), err)
 	}
 	defer unlock()
-	// containers/image writes layers to a staging area and commits the
-	// image record last: an interrupted pull leaves at most unreferenced
-	// layers, never an image with missing layers.
 	if err := unpackLayers(ctx, s.S, src, sys, pc, o.progress()); err != nil {
 		return nil, pullError(n.String(), err)
 	}
+	// containers/image writes layers to a staging area and commits the
+	// image record last: an interrupted pull leaves at most unreferenced
+	// layers, never an image with missing layers.
 	_, err = copy.Image(ctx, pc, dst, src, &copy.Options{
 		ReportWriter:   o.progress(),
 		SourceCtx:      sys,

@@ -234,46 +234,44 @@ func Start(cfg Config) (*Child, error) {
 		w.Close()
 		return nil, fmt.Errorf("starting rl in a new user namespace: %w", err)
 	}
-	fail := func(err error) (*Child, error) {
-		w.Close() // C reads EOF: it exits quietly
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, err
-	}
-	mapped := make(chan error, 1)
+	// mapped is closed once the maps are written (mapErr says how).
+	mapped := make(chan struct{})
+	var mapErr error
 	if plan.Mode == ModeSubuid {
 		// The two maps are independent: run both helpers at once (each
 		// is a setuid exec of a few ms), while Prepare runs.
 		go func() {
+			defer close(mapped)
 			gidErr := make(chan error, 1)
 			go func() { gidErr <- runHelper(plan.newgidmap, idmap.HelperArgs(cmd.Process.Pid, plan.GIDMap)) }()
-			err := runHelper(plan.newuidmap, idmap.HelperArgs(cmd.Process.Pid, plan.UIDMap))
-			if gerr := <-gidErr; err == nil {
-				err = gerr
+			mapErr = runHelper(plan.newuidmap, idmap.HelperArgs(cmd.Process.Pid, plan.UIDMap))
+			if gerr := <-gidErr; mapErr == nil {
+				mapErr = gerr
 			}
-			mapped <- err
 		}()
 	} else {
-		mapped <- nil // Go wrote the maps before C's execve
+		close(mapped) // Go wrote the maps before C's execve
+	}
+	fail := func(err error) (*Child, error) {
+		w.Close() // C reads EOF: it exits quietly
+		cmd.Process.Kill()
+		// Order: C is reaped only after the helpers are done with its pid
+		// (a reaped pid may be reused).
+		<-mapped
+		cmd.Wait()
+		return nil, err
 	}
 	if cfg.Prepare != nil {
 		if err := cfg.Prepare(); err != nil {
-			// Order: C is reaped only after the helpers are done with its
-			// pid (a reaped pid may be reused).
-			w.Close()
-			cmd.Process.Kill()
-			<-mapped
-			cmd.Wait()
-			return nil, err
+			return fail(err)
 		}
 	}
 	// First byte: prepared. C may start I (still unmapped in subuid mode).
 	if _, err := w.Write([]byte{1}); err != nil {
-		<-mapped
 		return fail(fmt.Errorf("releasing the user namespace child: %w", err))
 	}
-	if err := <-mapped; err != nil {
-		return fail(&hintError{err, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"})
+	if <-mapped; mapErr != nil {
+		return fail(&hintError{mapErr, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"})
 	}
 	// Second byte: mapped.
 	if _, err := w.Write([]byte{1}); err != nil {

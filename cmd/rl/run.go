@@ -157,24 +157,25 @@ func runInside(cfg *runConfig) error {
 	// it starts last instead, since it is created in the cgroup, and the
 	// cgroup step comes after every check (below).
 	var ctr *container.Container
+	defer func() { ctr.Close() }() // whichever start below ran (Close takes nil)
 	early := !cfg.Flags.dryRun && !cfg.Cgroup
+	startEarly := func() (err error) {
+		ctr, err = startContainer(cfg, nil, &helpers)
+		return err
+	}
 	if early && !cfg.Opts.KeepID {
-		var err error
-		if ctr, err = startContainer(cfg, nil, &helpers); err != nil {
+		if err := startEarly(); err != nil {
 			return err
 		}
-		defer ctr.Close()
 	}
 	if err := userns.WaitMapped(); err != nil {
 		return exitStatus(exitRLFailed) // P could not map C and has said why
 	}
 	trace("C mapped")
 	if early && cfg.Opts.KeepID {
-		var err error
-		if ctr, err = startContainer(cfg, nil, &helpers); err != nil {
+		if err := startEarly(); err != nil {
 			return err
 		}
-		defer ctr.Close()
 	}
 	if ctr != nil {
 		// The network helpers need the maps.
@@ -259,11 +260,13 @@ func startContainer(cfg *runConfig, cgroup *os.File, helpers *[]func()) (*contai
 	if err := unix.Mount("", "/", "", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
 		return nil, fmt.Errorf("making rl's mount tree shared: %w", err)
 	}
-	uid, gid := userns.HostIDs()
 	c := container.Config{Namespaces: spec.Namespaces(cfg.Opts), Init: initBinary(), Argv0: os.Args[0],
 		Prepare: prepareNetwork(cfg, helpers), Cgroup: cgroup}
-	c.UIDMappings, c.GIDMappings = spec.IDMappings(cfg.Opts, uint32(uid), uint32(gid),
-		mapSize("/proc/self/uid_map"), mapSize("/proc/self/gid_map"))
+	if cfg.Opts.KeepID { // (only then are rl's maps read: C may not be mapped yet otherwise)
+		uid, gid := userns.HostIDs()
+		c.UIDMappings, c.GIDMappings = spec.IDMappings(cfg.Opts, uint32(uid), uint32(gid),
+			mapSize("/proc/self/uid_map"), mapSize("/proc/self/gid_map"))
+	}
 	if cfg.Flags.interactive {
 		c.Stdin = os.Stdin
 	}
