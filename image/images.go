@@ -21,7 +21,6 @@ type Image struct {
 	Digest   string
 	TopLayer string
 	Created  time.Time
-	Size     int64
 	Config   v1.ImageConfig
 	OCI      *v1.Image
 }
@@ -121,9 +120,6 @@ func (s *Store) load(si *storage.Image) (*Image, error) {
 	if oci.Created != nil {
 		img.Created = *oci.Created
 	}
-	if sz, err := s.S.ImageSize(si.ID); err == nil {
-		img.Size = sz
-	}
 	return img, nil
 }
 
@@ -201,6 +197,14 @@ func (s *Store) List() ([]Summary, error) {
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
 	return out, nil
+}
+
+// Size is the disk space of an image's layers and metadata. It walks the
+// layers' files unless the store has their sizes recorded, which is why
+// Lookup (rl run) leaves it out.
+func (s *Store) Size(img *Image) int64 {
+	sz, _ := s.S.ImageSize(img.ID)
+	return sz
 }
 
 // Tag adds a name to an image.

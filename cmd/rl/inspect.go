@@ -43,7 +43,7 @@ func runImage(args []string) error {
 		}
 		out = append(out, map[string]any{
 			"Id": img.ID, "Digest": img.Digest, "RepoTags": img.Names, "Created": img.Created,
-			"Size": img.Size, "Config": img.Config, "Architecture": img.OCI.Architecture,
+			"Size": s.Size(img), "Config": img.Config, "Architecture": img.OCI.Architecture,
 			"Os": img.OCI.OS, "RootFS": img.OCI.RootFS,
 		})
 	}

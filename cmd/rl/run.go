@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -190,7 +191,10 @@ func runInside(cfg *runConfig) error {
 	if cfg.Rootfs != "" {
 		// --rootfs: the user's directory as it is, no store, no overlay.
 		root, img = cfg.Rootfs, &image.Image{}
-		dir, err = containerDir(runtimeBase(), id)
+		var base string
+		if base, err = runtimeBase(); err == nil {
+			dir, err = containerDir(base, id)
+		}
 	} else {
 		root, img, dir, release, err = imageRoot(cfg, id)
 	}
@@ -343,13 +347,28 @@ func containerDir(base, id string) (string, error) {
 }
 
 // runtimeBase holds the directories of --rootfs containers, which have no
-// store: $XDG_RUNTIME_DIR/rl, else a private directory in $TMPDIR.
-func runtimeBase() string {
+// store: $XDG_RUNTIME_DIR/rl, else a private directory in $TMPDIR. In a
+// shared /tmp another user can make that name first (a directory of
+// theirs, or a symlink to one): it is used only if it is a directory of
+// this user's that nobody else can enter, as containers/storage checks
+// its own /tmp/storage-run-UID (C sees the user's own files as uid 0,
+// its os.Getuid()).
+func runtimeBase() (string, error) {
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "rl", "containers")
+		return filepath.Join(d, "rl", "containers"), nil
 	}
 	uid, _ := userns.HostIDs()
-	return filepath.Join(os.TempDir(), fmt.Sprintf("rl-%d", uid), "containers")
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("rl-%d", uid))
+	os.Mkdir(dir, 0o700)
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return "", err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !fi.IsDir() || st.Uid != uint32(os.Getuid()) || fi.Mode().Perm()&0o077 != 0 {
+		return "", &hintErr{fmt.Errorf("%s is not a private directory of yours: another user may have made it", dir),
+			"remove it, or set XDG_RUNTIME_DIR or TMPDIR to a directory of your own"}
+	}
+	return filepath.Join(dir, "containers"), nil
 }
 
 // findImage looks the image up, pulling it as --pull says.
