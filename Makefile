@@ -6,16 +6,20 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 
-# Three builds: rl-init (the container's first process) and the default
-# build of rl, with containers/image (pull, push, load, save, import,
-# login), are embedded in the shipped rl, which leaves containers/image
-# out (tag rllight) so that rl run and rl images do not pay its package
-# inits on every exec: see cmd/rl/light.go.
+# Four builds: rl-init (the container's first process), the default build
+# of rl, with containers/image (pull, push, load, save, import, login);
+# rl's core (tag rllight), which leaves containers/image out so that rl run
+# and rl images do not pay its package inits on every exec, and carries
+# the first two inside itself (cmd/rl/light.go); and the rl users run, the
+# front (tags rllight rlfront), which carries the core and rl-init, is rl
+# run's process on the host, and runs everything else in the core (see
+# cmd/rl/front.go). The core's checksum names its cached copy.
 .PHONY: build
 build:
 	$(GO) build -ldflags '-s -w' -o cmd/rl/rl-init ./cmd/rl-init
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o cmd/rl/rl-full ./cmd/rl
-	$(GO) build -tags '$(TAGS) rllight' -ldflags '$(LDFLAGS)' -o rl ./cmd/rl
+	$(GO) build -tags '$(TAGS) rllight' -ldflags '$(LDFLAGS)' -o cmd/rl/rl-core ./cmd/rl
+	$(GO) build -tags '$(TAGS) rllight rlfront' -ldflags "$(LDFLAGS) -X main.coreSum=$$(sha256sum cmd/rl/rl-core | cut -c1-64)" -o rl ./cmd/rl
 
 # The README's two commands.
 .PHONY: demo test
@@ -28,8 +32,9 @@ test:
 lint:
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt: $$bad"; exit 1; fi
 	$(GO) vet -tags '$(TAGS)' ./...
-	test -f cmd/rl/rl-full -a -f cmd/rl/rl-init || $(MAKE) build
+	test -f cmd/rl/rl-full -a -f cmd/rl/rl-init -a -f cmd/rl/rl-core || $(MAKE) build
 	$(GO) vet -tags '$(TAGS) rllight' ./cmd/rl
+	$(GO) vet -tags '$(TAGS) rllight rlfront' ./cmd/rl
 
 # Side-by-side timings against podman and the unshare floor (not part of test).
 .PHONY: bench

@@ -24,9 +24,14 @@ echo "== build"
 # The scripts run the rl users get (RL_TEST_BIN), not the test binary.
 make build
 go vet -tags "$TAGS rllight" ./cmd/rl
+go vet -tags "$TAGS rllight rlfront" ./cmd/rl
 export RL_TEST_BIN=$PWD/rl
 if go list -deps -tags "$TAGS rllight" ./cmd/rl | grep -q '^go.podman.io/image/'; then
 	echo "the rllight build links containers/image: keep it out (see cmd/rl/transfer.go)" >&2
+	exit 1
+fi
+if go list -deps -tags "$TAGS rllight rlfront" ./cmd/rl | grep -Eq '^(go.podman.io/|github.com/rootless-containers/|net/http$)'; then
+	echo "the front links containers/storage, rootlesskit or net/http: keep them out (see cmd/rl/front.go)" >&2
 	exit 1
 fi
 

@@ -53,6 +53,9 @@ const syncFD = 3
 
 // Config says what to start in the new namespaces.
 type Config struct {
+	// Path is the program C runs: "" is this one (/proc/self/exe). The
+	// shipped rl's front names its core here (cmd/rl/front.go).
+	Path       string
 	Args       []string   // argv; Args[0] is kept as is (testscript dispatches on it)
 	Env        []string   // nil: os.Environ()
 	ExtraFiles []*os.File // become fd 4, 5, ... in C
@@ -187,7 +190,10 @@ func Start(cfg Config) (*Child, error) {
 	}
 	// /proc/self/exe, not os.Executable(): the full build runs from a
 	// memfd (cmd/rl/light.go) that has no path to name.
-	const self = "/proc/self/exe"
+	path := cfg.Path
+	if path == "" {
+		path = "/proc/self/exe"
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -204,7 +210,7 @@ func Start(cfg Config) (*Child, error) {
 		envMode+"="+plan.Mode,
 		envSync+"=1")
 	cmd := &exec.Cmd{
-		Path:       self,
+		Path:       path,
 		Args:       cfg.Args,
 		Env:        env,
 		Stdin:      orFile(cfg.Stdin, os.Stdin),

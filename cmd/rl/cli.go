@@ -9,8 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"go.podman.io/storage/pkg/reexec"
-
 	"rl/userns"
 )
 
@@ -34,15 +32,20 @@ type command struct {
 	Run func(args []string) error
 }
 
-var commands = map[string]*command{}
+// initCommand is argv[1] of I, the container's first process, in the
+// builds that run it as `rl __init` (container.InitCommand; init_test.go
+// checks they agree: the front does not link package container).
+const initCommand = "__init"
 
-func register(c *command) {
-	for _, n := range append([]string{c.Name}, c.Aliases...) {
-		if _, dup := commands[n]; dup {
-			panic("rl: command registered twice: " + n)
-		}
-		commands[n] = c
-	}
+// storageHelper runs containers/storage's re-executed helpers (reexec.go);
+// the front, which has no storage, has none.
+var storageHelper = func() bool { return false }
+
+// implement sets the Run of a command of commandTable (commands.go), from
+// the init of the file that implements it: not every build has every file
+// (see front.go).
+func implement(name string, run func(args []string) error) {
+	commands[name].Run = run
 }
 
 // rlMain is main without os.Exit, so that tests can run it in-process
@@ -51,7 +54,7 @@ func rlMain() int {
 	// Order matters: storage re-executes /proc/self/exe under names such as
 	// "storage-untar" to unpack layers; those children must run their
 	// routine and nothing else.
-	if reexec.Init() {
+	if storageHelper() {
 		return 0
 	}
 	// I, the container's first process, is rl re-executed as `rl __init`.
@@ -101,11 +104,19 @@ func dispatch(args []string) int {
 	}
 	if c.Store && !userns.IsChild() {
 		// P: everything below runs again in C, inside the user namespace.
-		st, err := userns.Reexec(userns.Config{Args: os.Args, Verbose: verbose(), ReadOnly: c.ReadOnly})
+		path, err := cBinary()
+		if err != nil {
+			return report(os.Stderr, err)
+		}
+		st, err := userns.Reexec(userns.Config{Path: path, Args: os.Args, Verbose: verbose(), ReadOnly: c.ReadOnly})
 		if err != nil {
 			return report(os.Stderr, err)
 		}
 		return st
+	}
+	if c.Run == nil {
+		// Not in this build (the front): the core runs it.
+		return report(os.Stderr, execCore())
 	}
 	if userns.IsChild() && !c.MapsLater {
 		if err := userns.WaitMapped(); err != nil {

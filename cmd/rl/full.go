@@ -5,11 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"strconv"
-	"strings"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"rl/image"
 	"rl/transfer"
@@ -32,16 +27,3 @@ func initBinary() string { return "" }
 
 // initForC: the default build has no rl-init to hand to C.
 func initForC(int) (*os.File, func() error) { return nil, nil }
-
-// nameSelf names this process rl when it was executed from a memfd (by
-// the rllight build, see light.go), which the kernel would name after the
-// fd number ("101") in ps, top and pgrep.
-func nameSelf() {
-	comm, err := os.ReadFile("/proc/self/comm")
-	if err != nil {
-		return
-	}
-	if _, err := strconv.Atoi(strings.TrimSpace(string(comm))); err == nil {
-		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("rl\x00")[0])), 0, 0, 0)
-	}
-}

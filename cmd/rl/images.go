@@ -1,3 +1,5 @@
+//go:build !rlfront
+
 package main
 
 import (
@@ -11,16 +13,7 @@ import (
 	"rl/image"
 )
 
-func init() {
-	register(&command{
-		Name:     "images",
-		Short:    "List images in local storage",
-		Usage:    "rl images [OPTIONS]",
-		Store:    true,
-		ReadOnly: true,
-		Run:      runImages,
-	})
-}
+func init() { implement("images", runImages) }
 
 func runImages(args []string) error {
 	c := commands["images"]

@@ -8,15 +8,7 @@ import (
 	"strings"
 )
 
-func init() {
-	register(&command{
-		Name:  "info",
-		Short: "Show how rl runs on this host",
-		Usage: "rl info",
-		Store: true,
-		Run:   runInfo,
-	})
-}
+func init() { implement("info", runInfo) }
 
 func runInfo(args []string) error {
 	if len(args) > 0 {

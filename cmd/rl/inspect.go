@@ -1,3 +1,5 @@
+//go:build !rlfront
+
 package main
 
 import (
@@ -7,16 +9,7 @@ import (
 	"rl/image"
 )
 
-func init() {
-	register(&command{
-		Name:     "image",
-		Short:    "Manage images (rl image inspect IMAGE)",
-		Usage:    "rl image inspect IMAGE [IMAGE...]",
-		Store:    true,
-		ReadOnly: true,
-		Run:      runImage,
-	})
-}
+func init() { implement("image", runImage) }
 
 func runImage(args []string) error {
 	c := commands["image"]

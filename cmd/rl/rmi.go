@@ -1,3 +1,5 @@
+//go:build !rlfront
+
 package main
 
 import (
@@ -6,15 +8,7 @@ import (
 	"rl/image"
 )
 
-func init() {
-	register(&command{
-		Name:  "rmi",
-		Short: "Remove images",
-		Usage: "rl rmi [OPTIONS] IMAGE [IMAGE...]",
-		Store: true,
-		Run:   runRmi,
-	})
-}
+func init() { implement("rmi", runRmi) }
 
 func runRmi(args []string) error {
 	c := commands["rmi"]

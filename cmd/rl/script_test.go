@@ -178,6 +178,9 @@ func condition(cond string) (bool, error) {
 				ok, why = false, "no systemd root file system in "+cacheDir()+"/vm (run testdata/vm/setup.sh as root)"
 			}
 		}
+	case "front":
+		// make build's rl: a front and its core (cmd/rl/front.go).
+		ok, why = os.Getenv("RL_TEST_BIN") != "", "the scripts run the test binary, not make build's rl (set RL_TEST_BIN)"
 	case "root":
 		return os.Getuid() == 0, nil
 	default:

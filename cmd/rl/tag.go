@@ -1,16 +1,10 @@
+//go:build !rlfront
+
 package main
 
 import "rl/image"
 
-func init() {
-	register(&command{
-		Name:  "tag",
-		Short: "Add a name to an image",
-		Usage: "rl tag IMAGE NAME [NAME...]",
-		Store: true,
-		Run:   runTag,
-	})
-}
+func init() { implement("tag", runTag) }
 
 func runTag(args []string) error {
 	c := commands["tag"]

@@ -1,0 +1,461 @@
+//go:build !rlfront
+
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+
+	"rl/cgroupv2"
+	"rl/container"
+	"rl/image"
+	"rl/network"
+	"rl/ports"
+	"rl/rootfs"
+	"rl/spec"
+	"rl/userns"
+)
+
+// runInside is C: uid 0 in rl's user namespace, in a private mount
+// namespace. Steps in order; each undoes itself on the way out.
+func runInside(cfg *runConfig) error {
+	// Every helper C starts (fuse-overlayfs, I, slirp4netns) gets
+	// Pdeathsig, and the kernel sends it when the *thread* that forked it
+	// exits, not the process (prctl(2), PR_SET_PDEATHSIG). Go ends a thread
+	// when a goroutine that locked it returns without unlocking, which is
+	// what the port driver's netns switch does on every connection: it can
+	// enter the container's net namespace but not return to the host's,
+	// owned by the initial user namespace. Pin C's main goroutine, which
+	// forks all helpers, to its own thread so no such goroutine runs there.
+	runtime.LockOSThread()
+	defer trace("C cleaned up")
+	// Last of all: wait for helpers that were told to stop (their exit
+	// overlaps the rest of the clean-up).
+	var helpers []func()
+	defer func() {
+		for _, wait := range helpers {
+			wait()
+		}
+	}()
+	id := newID()
+	if cfg.Flags.name != "" {
+		id = cfg.Flags.name
+	}
+	// I starts first: it initialises (the start of a Go program, ~10 ms
+	// here) while P runs newuidmap and newgidmap for C, and while C finds
+	// the image, mounts the rootfs and builds the Spec. I needs no maps
+	// to start, unless it gets a user namespace of its own (keep-id: the
+	// kernel wants the creator of a user namespace mapped). With a cgroup
+	// it starts last instead, since it is created in the cgroup, and the
+	// cgroup step comes after every check (below).
+	var ctr *container.Container
+	defer func() { ctr.Close() }() // whichever start below ran (Close takes nil)
+	early := !cfg.Flags.dryRun && !cfg.Cgroup
+	startEarly := func() (err error) {
+		ctr, err = startContainer(cfg, nil, &helpers)
+		return err
+	}
+	if early && !cfg.Opts.KeepID {
+		if err := startEarly(); err != nil {
+			return err
+		}
+	}
+	if err := userns.WaitMapped(); err != nil {
+		return exitStatus(exitRLFailed) // P could not map C and has said why
+	}
+	trace("C mapped")
+	if early && cfg.Opts.KeepID {
+		if err := startEarly(); err != nil {
+			return err
+		}
+	}
+	if ctr != nil {
+		// The network helpers need the maps.
+		if err := ctr.Prepare(); err != nil {
+			return err
+		}
+	}
+	var root, dir string
+	var img *image.Image
+	var err error
+	release := func() {}
+	if cfg.Rootfs != "" {
+		// --rootfs: the user's directory as it is, no store, no overlay.
+		root, img = cfg.Rootfs, &image.Image{}
+		var base string
+		if base, err = runtimeBase(); err == nil {
+			dir, err = containerDir(base, id)
+		}
+	} else {
+		root, img, dir, release, err = imageRoot(cfg, id)
+	}
+	if err != nil {
+		return err
+	}
+	// Order: I is gone before the rootfs is unmounted, and the rootfs is
+	// unmounted before its directory is removed.
+	defer func() { ctr.Close(); release(); os.RemoveAll(dir); trace("dir removed") }()
+	in, err := specInput(cfg, img, id, root, dir)
+	if err != nil {
+		return err
+	}
+	s, err := spec.Build(in)
+	if err != nil {
+		return &usageError{Msg: "run: " + err.Error(), Code: exitRLFailed}
+	}
+	if cfg.Flags.dryRun {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	var beforeExec func() error
+	if cfg.Cgroup {
+		// After every check and before the command: the cgroup step may
+		// move the caller's processes (see cgroupv2.Create).
+		cg, err := cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
+			Accounting: []string{"memory", "pids", "cpu", "io"}})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := cg.Remove(); err != nil {
+				fmt.Fprintln(os.Stderr, "rl: warning:", err)
+			}
+		}()
+		if cfg.Flags.statsAtExit {
+			defer func() { fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats()) }()
+		}
+		if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
+			beforeExec = func() error { return cg.SetPids(cfg.Limits) }
+		}
+		trace("cgroup created")
+		if ctr, err = startContainer(cfg, cg.Dir(), &helpers); err != nil {
+			return err
+		}
+	}
+	trace("spec built")
+	st, err := ctr.Run(s, beforeExec)
+	trace("container exited")
+	if err != nil {
+		return err
+	}
+	return exitStatus(st)
+}
+
+// startContainer starts I with the container's namespaces, in cgroup when
+// it is not nil, and connects its network.
+func startContainer(cfg *runConfig, cgroup *os.File, helpers *[]func()) (*container.Container, error) {
+	// Mounts C makes after this (the rootfs) must reach I's copy of the
+	// mount tree, which clone makes now: a shared tree propagates them
+	// (mount_namespaces(7); C may change its tree unmapped: its mount
+	// namespace belongs to its user namespace, where it holds every
+	// capability). Nothing travels back: I makes its copy a
+	// slave, and C's tree is a slave of the host's (a namespace owned by
+	// a less privileged user namespace gets slave copies of shared mounts).
+	if err := unix.Mount("", "/", "", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
+		return nil, fmt.Errorf("making rl's mount tree shared: %w", err)
+	}
+	c := container.Config{Namespaces: spec.Namespaces(cfg.Opts), Init: initBinary(), Argv0: os.Args[0],
+		Prepare: prepareNetwork(cfg, helpers), Cgroup: cgroup}
+	if cfg.Opts.KeepID { // (only then are rl's maps read: C may not be mapped yet otherwise)
+		uid, gid := userns.HostIDs()
+		c.UIDMappings, c.GIDMappings = spec.IDMappings(cfg.Opts, uint32(uid), uint32(gid),
+			mapSize("/proc/self/uid_map"), mapSize("/proc/self/gid_map"))
+	}
+	if cfg.Flags.interactive {
+		c.Stdin = os.Stdin
+	}
+	if cfg.Opts.Terminal {
+		c.Console = os.NewFile(4, "console")
+	}
+	return container.Start(c)
+}
+
+// imageRoot mounts the image's layers as the container's root: the store
+// is opened, the image found (pulled as --pull says), marked in use, and
+// its layers put under an overlay in the container's directory. release
+// undoes all of it but the directory.
+func imageRoot(cfg *runConfig, id string) (root string, img *image.Image, dir string, release func(), err error) {
+	store, err := image.Open()
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	trace("store open")
+	defer func() {
+		if store != nil {
+			store.Close()
+		}
+	}()
+	img, err = findImage(store, cfg)
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	trace("image found")
+	dir, err = containerDir(filepath.Join(store.GraphRoot(), "rl-containers"), id)
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	unmark, err := store.MarkInUse(id, img.ID)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, "", nil, err
+	}
+	layers, err := store.LayerDirs(img)
+	if err != nil {
+		unmark()
+		os.RemoveAll(dir)
+		return "", nil, "", nil, err
+	}
+	// The image's layers stay on disk while the container runs; the
+	// store's locks are not needed any more.
+	store.Close()
+	store = nil
+	trace("layers found, store closed")
+	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
+	if err != nil {
+		unmark()
+		os.RemoveAll(dir)
+		return "", nil, "", nil, err
+	}
+	trace("rootfs mounted")
+	if verbose() {
+		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
+	}
+	return rfs.Path, img, dir, func() { rfs.Release(); trace("rootfs released"); unmark() }, nil
+}
+
+// containerDir makes the directory of container id below base, after
+// removing those of containers whose rl was killed. Its pid file lets a
+// later run do the same for this one.
+func containerDir(base, id string) (string, error) {
+	removeStale(base)
+	dir := filepath.Join(base, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the container directory %s: %w", dir, err)
+	}
+	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	return dir, nil
+}
+
+// runtimeBase holds the directories of --rootfs containers, which have no
+// store: $XDG_RUNTIME_DIR/rl, else a private directory in $TMPDIR. In a
+// shared /tmp another user can make that name first (a directory of
+// theirs, or a symlink to one): it is used only if it is a directory of
+// this user's that nobody else can enter, as containers/storage checks
+// its own /tmp/storage-run-UID (C sees the user's own files as uid 0,
+// its os.Getuid()).
+func runtimeBase() (string, error) {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "rl", "containers"), nil
+	}
+	uid, _ := userns.HostIDs()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("rl-%d", uid))
+	os.Mkdir(dir, 0o700)
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return "", err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !fi.IsDir() || st.Uid != uint32(os.Getuid()) || fi.Mode().Perm()&0o077 != 0 {
+		return "", &hintErr{fmt.Errorf("%s is not a private directory of yours: another user may have made it", dir),
+			"remove it, or set XDG_RUNTIME_DIR or TMPDIR to a directory of your own"}
+	}
+	return filepath.Join(dir, "containers"), nil
+}
+
+// findImage looks the image up, pulling it as --pull says.
+func findImage(store *image.Store, cfg *runConfig) (*image.Image, error) {
+	pull := func() (*image.Image, error) {
+		ctx, stop := interruptible()
+		defer stop()
+		return pullForRun(ctx, store, cfg)
+	}
+	if cfg.Pull == "always" {
+		return pull()
+	}
+	img, err := store.Lookup(cfg.Image)
+	if err == nil || !errors.Is(err, image.ErrNotFound) {
+		return img, err
+	}
+	if cfg.Pull == "never" {
+		return nil, &hintErr{fmt.Errorf("image %s is not in the store and --pull=never", cfg.Image), "rl pull " + cfg.Image}
+	}
+	return pull()
+}
+
+// specInput gathers what spec.Build needs from the rootfs and the host.
+func specInput(cfg *runConfig, img *image.Image, id, root, dir string) (spec.Input, error) {
+	uid, gid := userns.HostIDs()
+	in := spec.Input{Options: cfg.Opts, Image: img.Config, ID: newIDIfName(id), Rootfs: root,
+		HostUID: uint32(uid), HostGID: uint32(gid), UIDs: mapSize("/proc/self/uid_map"), GIDs: mapSize("/proc/self/gid_map")}
+	in.Passwd = readInRoot(root, "/etc/passwd")
+	in.Group = readInRoot(root, "/etc/group")
+	if cfg.Opts.KeepID {
+		in.HostUser, in.HostHome = hostUser(uid)
+		if !spec.HasUID(in.Passwd, uint32(uid)) {
+			// podman adds the user to the image's passwd (in the upper
+			// dir: the image stays untouched).
+			line := spec.PasswdLine(in.HostUser, uint32(uid), uint32(gid), in.HostHome)
+			// Not into a --rootfs directory: it is the user's, not a copy.
+			if cfg.Rootfs == "" {
+				if err := appendInRoot(root, "/etc/passwd", line); err != nil {
+					return in, err
+				}
+			}
+			in.Passwd += line
+		}
+	}
+	hostname := cfg.Opts.Hostname
+	if hostname == "" {
+		hostname = in.ID[:12]
+	}
+	files := map[string]string{"hostname": hostname + "\n"}
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	files["resolv.conf"] = network.Resolv(network.ResolvInput{Mode: cfg.Network, HostFile: string(hostResolv),
+		DNS: cfg.Flags.dns, Search: cfg.Flags.dnsSearch, Options: cfg.Flags.dnsOption})
+	if !cfg.Flags.noHosts {
+		hostHosts, _ := os.ReadFile("/etc/hosts")
+		files["hosts"] = network.Hosts(network.HostsInput{Mode: cfg.Network, Hostname: hostname, Extra: cfg.AddHosts, HostFile: string(hostHosts)})
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return in, err
+		}
+	}
+	in.HostnameFile = filepath.Join(dir, "hostname")
+	in.ResolvFile = filepath.Join(dir, "resolv.conf")
+	if !cfg.Flags.noHosts {
+		in.HostsFile = filepath.Join(dir, "hosts")
+	}
+	return in, nil
+}
+
+// prepareNetwork returns the hook that connects the container's net
+// namespace once its first process exists. Its clean-up stops
+// slirp4netns without waiting; the wait is appended to waits, for the end.
+func prepareNetwork(cfg *runConfig, waits *[]func()) func(int) (func() error, func(), error) {
+	if cfg.Network.Kind != network.SlirpMode {
+		return nil
+	}
+	return func(pid int) (func() error, func(), error) {
+		sl, err := network.StartSlirp(pid, cfg.Network)
+		if err != nil {
+			return nil, nil, err
+		}
+		*waits = append(*waits, sl.Wait)
+		if len(cfg.Publish) == 0 {
+			return sl.Ready, sl.Stop, nil
+		}
+		var fwd *ports.Ports
+		ready := func() error {
+			if err := sl.Ready(); err != nil {
+				return err
+			}
+			fwd, err = ports.Publish(pid, cfg.Publish)
+			return err
+		}
+		stop := func() {
+			fwd.Stop() // (Stop takes nil)
+			sl.Stop()
+		}
+		return ready, stop, nil
+	}
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newIDIfName keeps a 64-hex id and derives one for a --name (the
+// hostname defaults to the first 12 characters of the id, as docker).
+func newIDIfName(id string) string {
+	if len(id) == 64 {
+		return id
+	}
+	return newID()
+}
+
+// removeStale removes the directories of containers whose rl was killed
+// (their mounts went with their mount namespace; the upper dir did not).
+func removeStale(base string) {
+	ents, _ := os.ReadDir(base)
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(base, e.Name(), "pid"))
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err == nil && pid > 0 && alive(pid) {
+			continue
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		os.RemoveAll(filepath.Join(base, e.Name()))
+	}
+}
+
+func mapSize(file string) uint32 {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 1
+	}
+	var n uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 {
+			s, _ := strconv.ParseUint(f[2], 10, 32)
+			n += s
+		}
+	}
+	return uint32(min(n, 1<<32-1))
+}
+
+// readInRoot reads a file of the image, resolving symlinks inside root.
+func readInRoot(root, name string) string {
+	p, err := securejoin.SecureJoin(root, name)
+	if err != nil {
+		return ""
+	}
+	b, _ := os.ReadFile(p)
+	return string(b)
+}
+
+func appendInRoot(root, name, line string) error {
+	p, err := securejoin.SecureJoin(root, name)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("adding your user to the image's %s: %w", name, err)
+	}
+	defer f.Close()
+	_, err = f.WriteString(line)
+	return err
+}
+
+// alive reports whether pid runs (a zombie whose parent has not reaped it
+// yet does not count).
+func alive(pid int) bool {
+	if unix.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
