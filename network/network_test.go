@@ -142,3 +142,14 @@ func TestResolv(t *testing.T) {
 		}
 	}
 }
+
+func TestValidIP(t *testing.T) {
+	for s, want := range map[string]bool{
+		"10.0.2.2": true, "127.0.0.1": true, "::1": true, "fe80::1": true, "::ffff:1.2.3.4": true,
+		"": false, "1.2.3": false, "1.2.3.256": false, "01.2.3.4": false, "fe80::1%eth0": false, "host": false, "[::1]": false,
+	} {
+		if got := ValidIP(s); got != want {
+			t.Errorf("ValidIP(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

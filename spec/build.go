@@ -6,7 +6,6 @@ import (
 	"path"
 	"strings"
 
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"rl/idmap"
@@ -16,7 +15,7 @@ import (
 // learned about the host and the rootfs.
 type Input struct {
 	Options Options
-	Image   v1.ImageConfig
+	Image   Image
 	ID      string // container id (64 hex)
 	Rootfs  string // where the rootfs is mounted, as seen by the runtime
 	// Contents of the image's /etc/passwd and /etc/group ("" if absent).
@@ -30,6 +29,18 @@ type Input struct {
 	// Host files bind-mounted over /etc/hostname, /etc/hosts,
 	// /etc/resolv.conf ("" leaves the image's file).
 	HostnameFile, HostsFile, ResolvFile string
+}
+
+// Image is what Build uses of an image's configuration: the fields of OCI
+// image-spec's ImageConfig of the same names. Not that type itself: its
+// package links go-digest, which compiles regexps at init, and the rl
+// users run (cmd/rl/front.go) parses flags with this package.
+type Image struct {
+	User       string
+	Env        []string
+	Entrypoint []string
+	Cmd        []string
+	WorkingDir string
 }
 
 // DefaultPath is docker's PATH for images that set none.
@@ -100,7 +111,7 @@ func Build(in Input) (*specs.Spec, error) {
 // command merges the image's Entrypoint and Cmd with the flags exactly as
 // docker does: --entrypoint replaces the entrypoint and drops the image's
 // Cmd; arguments after the image replace Cmd.
-func command(o Options, img v1.ImageConfig) ([]string, error) {
+func command(o Options, img Image) ([]string, error) {
 	entry, cmd := img.Entrypoint, img.Cmd
 	if o.Entrypoint != nil {
 		entry, cmd = nil, nil

@@ -4,8 +4,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestParseVolume(t *testing.T) {
@@ -173,20 +171,20 @@ func TestBuildCommand(t *testing.T) {
 	sh := "/bin/sh"
 	for _, tc := range []struct {
 		name  string
-		img   v1.ImageConfig
+		img   Image
 		entry *string
 		args  []string
 		want  []string
 		err   bool
 	}{
-		{"image cmd", v1.ImageConfig{Cmd: []string{"sh"}}, nil, nil, []string{"sh"}, false},
-		{"args replace cmd", v1.ImageConfig{Cmd: []string{"sh"}}, nil, []string{"true"}, []string{"true"}, false},
-		{"entrypoint + cmd", v1.ImageConfig{Entrypoint: []string{"/e"}, Cmd: []string{"a"}}, nil, nil, []string{"/e", "a"}, false},
-		{"entrypoint + args", v1.ImageConfig{Entrypoint: []string{"/e"}, Cmd: []string{"a"}}, nil, []string{"b"}, []string{"/e", "b"}, false},
-		{"--entrypoint drops image cmd", v1.ImageConfig{Entrypoint: []string{"/e"}, Cmd: []string{"a"}}, &sh, nil, []string{"/bin/sh"}, false},
-		{"--entrypoint + args", v1.ImageConfig{Cmd: []string{"a"}}, &sh, []string{"-c", "x"}, []string{"/bin/sh", "-c", "x"}, false},
-		{"--entrypoint '' + args", v1.ImageConfig{Entrypoint: []string{"/e"}}, &empty, []string{"ls"}, []string{"ls"}, false},
-		{"nothing", v1.ImageConfig{}, nil, nil, nil, true},
+		{"image cmd", Image{Cmd: []string{"sh"}}, nil, nil, []string{"sh"}, false},
+		{"args replace cmd", Image{Cmd: []string{"sh"}}, nil, []string{"true"}, []string{"true"}, false},
+		{"entrypoint + cmd", Image{Entrypoint: []string{"/e"}, Cmd: []string{"a"}}, nil, nil, []string{"/e", "a"}, false},
+		{"entrypoint + args", Image{Entrypoint: []string{"/e"}, Cmd: []string{"a"}}, nil, []string{"b"}, []string{"/e", "b"}, false},
+		{"--entrypoint drops image cmd", Image{Entrypoint: []string{"/e"}, Cmd: []string{"a"}}, &sh, nil, []string{"/bin/sh"}, false},
+		{"--entrypoint + args", Image{Cmd: []string{"a"}}, &sh, []string{"-c", "x"}, []string{"/bin/sh", "-c", "x"}, false},
+		{"--entrypoint '' + args", Image{Entrypoint: []string{"/e"}}, &empty, []string{"ls"}, []string{"ls"}, false},
+		{"nothing", Image{}, nil, nil, nil, true},
 	} {
 		s, err := Build(Input{Options: Options{Args: tc.args, Entrypoint: tc.entry}, Image: tc.img, ID: id64, UIDs: 1, GIDs: 1})
 		if tc.err {
@@ -204,7 +202,7 @@ func TestBuildCommand(t *testing.T) {
 func TestBuild(t *testing.T) {
 	in := Input{
 		Options: Options{Args: []string{"id"}, Env: []string{"X=1", "PATH=/p"}, Terminal: true},
-		Image:   v1.ImageConfig{Env: []string{"PATH=/img", "Y=2"}, WorkingDir: "/work", User: "user"},
+		Image:   Image{Env: []string{"PATH=/img", "Y=2"}, WorkingDir: "/work", User: "user"},
 		ID:      id64, Rootfs: "/r", Passwd: passwd, Group: group, UIDs: 65537, GIDs: 65537,
 		HostnameFile: "/run/h",
 	}

@@ -297,7 +297,8 @@ func findImage(store *image.Store, cfg *runConfig) (*image.Image, error) {
 // specInput gathers what spec.Build needs from the rootfs and the host.
 func specInput(cfg *runConfig, img *image.Image, id, root, dir string) (spec.Input, error) {
 	uid, gid := userns.HostIDs()
-	in := spec.Input{Options: cfg.Opts, Image: img.Config, ID: newIDIfName(id), Rootfs: root,
+	c := img.Config
+	in := spec.Input{Options: cfg.Opts, Image: spec.Image{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir}, ID: newIDIfName(id), Rootfs: root,
 		HostUID: uint32(uid), HostGID: uint32(gid), UIDs: mapSize("/proc/self/uid_map"), GIDs: mapSize("/proc/self/gid_map")}
 	in.Passwd = readInRoot(root, "/etc/passwd")
 	in.Group = readInRoot(root, "/etc/group")

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -101,7 +100,19 @@ type runConfig struct {
 	TLSVerify *bool
 }
 
-var namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName reports whether s is a valid --name or --hostname, docker's
+// [a-zA-Z0-9][a-zA-Z0-9_.-]* (by hand: a regexp is compiled at init,
+// which every exec of the front would pay).
+func validName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // validate checks every flag and turns them into a runConfig. It reads
 // files named by flags (--env-file, -v sources) but changes nothing.
@@ -191,11 +202,11 @@ func (f *runFlags) validate(fs *pflag.FlagSet, args []string) (*runConfig, error
 		e := f.entrypoint
 		o.Entrypoint = &e
 	}
-	if f.hostname != "" && (len(f.hostname) > 64 || !namePattern.MatchString(f.hostname)) {
+	if f.hostname != "" && (len(f.hostname) > 64 || !validName(f.hostname)) {
 		return nil, bad("--hostname %q: not a valid host name", f.hostname)
 	}
 	o.Hostname = f.hostname
-	if f.name != "" && !namePattern.MatchString(f.name) {
+	if f.name != "" && !validName(f.name) {
 		return nil, bad("--name %q: names are [a-zA-Z0-9][a-zA-Z0-9_.-]*", f.name)
 	}
 	o.Terminal, o.ReadOnly, o.Privileged = f.tty, f.readOnly, f.privileged
