@@ -104,7 +104,7 @@ func cachedCore() (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	if err := private(dir, true); err != nil {
+	if err := private(dir); err != nil {
 		return "", err
 	}
 	name := filepath.Join(dir, "rl-core-"+coreSum[:16])
@@ -123,7 +123,8 @@ func cachedCore() (string, error) {
 	return fmt.Sprintf("/proc/self/fd/%d", f.Fd()), nil
 }
 
-// openCore opens the cached core and checks it (see cachedCore).
+// openCore opens the cached core and checks the open file itself (see
+// cachedCore), so that what is checked is what is executed.
 func openCore(name string) (*os.File, error) {
 	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -133,26 +134,25 @@ func openCore(name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := private(name, false); err == nil {
-		var st unix.Stat_t
-		if err = unix.Fstat(int(f.Fd()), &st); err == nil && st.Size == int64(len(coreBuild)) {
-			return f, nil
-		}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG &&
+		int(st.Uid) == os.Getuid() && st.Mode&0o022 == 0 && st.Size == int64(len(coreBuild)) {
+		return f, nil
 	}
 	f.Close()
 	return nil, fmt.Errorf("%s is not rl's core as written", name)
 }
 
-// private checks that path is the user's and that no one else may write
-// it (a directory, or a regular file, as dir says).
-func private(path string, dir bool) error {
-	fi, err := os.Lstat(path)
+// private checks that dir is a directory of the user's that no one else
+// may write.
+func private(dir string) error {
+	fi, err := os.Lstat(dir)
 	if err != nil {
 		return err
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || fi.IsDir() != dir || (!dir && !fi.Mode().IsRegular()) || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%s is not a private %s of yours", path, map[bool]string{true: "directory", false: "file"}[dir])
+	if !ok || !fi.IsDir() || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s is not a private directory of yours", dir)
 	}
 	return nil
 }
@@ -176,7 +176,8 @@ func writeCore(dir, name string) error {
 		err = cerr
 	}
 	if err == nil {
-		os.Remove(name) // a copy that failed its checks
+		// Over a copy that failed its checks, if any (rename(2) replaces
+		// it atomically: a process running it keeps its own).
 		err = os.Rename(tmp.Name(), name)
 	}
 	if err != nil {
