@@ -13,13 +13,13 @@ export CGO_ENABLED := 0
 # the first two inside itself (cmd/rl/light.go); and the rl users run, the
 # front (tags rllight rlfront), which carries the core and rl-init, is rl
 # run's process on the host, and runs everything else in the core (see
-# cmd/rl/front.go). The core's checksum names its cached copy.
+# cmd/rl/front.go).
 .PHONY: build
 build:
 	$(GO) build -ldflags '-s -w' -o cmd/rl/rl-init ./cmd/rl-init
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o cmd/rl/rl-full ./cmd/rl
 	$(GO) build -tags '$(TAGS) rllight' -ldflags '$(LDFLAGS)' -o cmd/rl/rl-core ./cmd/rl
-	$(GO) build -tags '$(TAGS) rllight rlfront' -ldflags "$(LDFLAGS) -X main.coreSum=$$(sha256sum cmd/rl/rl-core | cut -c1-64)" -o rl ./cmd/rl
+	$(GO) build -tags '$(TAGS) rllight rlfront' -ldflags '$(LDFLAGS)' -o rl ./cmd/rl
 
 # The README's two commands.
 .PHONY: demo test

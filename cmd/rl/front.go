@@ -1,14 +1,19 @@
-//go:build rlfront
+//go:build rllight && rlfront
 
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +24,7 @@ import (
 // core, the rllight build (light.go), which it carries inside itself.
 // Every rl run starts P and C, and C needs containers/storage, whose
 // package inits (and those of what it links) made each exec of rl cost
-// about 14 ms here against 8 ms for the front: P is the part of a start
+// about 15 ms here against 10 ms for the front: P is the part of a start
 // nothing overlaps. The core runs as C (rl run) and as the whole of every
 // other command (images, pull, ...).
 //
@@ -31,22 +36,42 @@ import (
 //go:embed rl-core
 var coreBuild string
 
-// coreSum is the sha256 of rl-core, set by make build (-X main.coreSum);
-// it names the cached copy.
-var coreSum string
+// coreHead is how much of the core names and identifies its copy: the
+// first page holds the ELF headers and Go's build ID note (a hash of the
+// build's inputs and output), so two builds never share it.
+const coreHead = 4096
 
 // cBinary is the program that runs as C: the core.
 func cBinary() (string, error) { return coreBinary() }
 
+// releaseCore closes the core's file or memfd once C has executed it: a
+// memfd holds 34 MB of memory for as long as it is open, and rl run's P
+// lives as long as its container.
+func releaseCore() {
+	if f := memfds["rl-core"]; f != nil {
+		f.Close()
+		delete(memfds, "rl-core")
+	}
+}
+
 // execCore becomes the core, for a command the front does not run: same
 // pid, argv and environment, so signals, the terminal and the exit status
-// are simply its own.
+// are simply its own. Where the cached copy may be opened but not
+// executed (a noexec mount that access(2) did not see, an exec policy),
+// the memfd is tried.
 func execCore() error {
 	path, err := coreBinary()
 	if err != nil {
 		return err
 	}
 	err = unix.Exec(path, os.Args, os.Environ())
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		releaseCore()
+		if path, err = sealedExec("rl-core", coreBuild); err != nil {
+			return err
+		}
+		err = unix.Exec(path, os.Args, os.Environ())
+	}
 	return fmt.Errorf("running rl's core: %w", err)
 }
 
@@ -66,13 +91,10 @@ func setTransferRun(c *command) {
 }
 
 // coreBinary returns a path execve accepts for the core: the cached copy
-// when it can be used, else a sealed memfd (slower, but it always works:
-// a read-only or full home, a cache directory on a noexec mount, ...;
-// RL_DEBUG says why).
+// when it can be used, else a sealed memfd (slower, but it works where
+// the copy cannot be written or executed: a read-only or full home, a
+// noexec mount; RL_DEBUG says why).
 func coreBinary() (string, error) {
-	if coreSum == "" {
-		return "", errors.New("this rl was built without make build (no checksum of its core)")
-	}
 	p, err := cachedCore()
 	if err == nil {
 		return p, nil
@@ -83,15 +105,18 @@ func coreBinary() (string, error) {
 	return sealedExec("rl-core", coreBuild)
 }
 
-// cachedCore opens $XDG_CACHE_HOME/rl/rl-core-SUM (else ~/.cache/...),
-// writing it first if need be, and returns /proc/self/fd/N of the open
-// file: what is executed is the file checked here, whatever happens to
-// the name afterwards. It is used only if it and its directory belong to
-// the user and nobody else may write them, and if its size is the
-// core's: another user can neither have made it nor change it. (The
-// user's own processes can, containers with the directory mounted
-// included; they run as the user already.) Old copies are left in place:
-// on a shared home (NFS) another node may be running one.
+// cachedCore opens $XDG_CACHE_HOME/rl/rl-core-ID (else ~/.cache/...; ID
+// from the core's first page), writing it first if need be, and returns
+// /proc/self/fd/N of the open file: what is executed is the file checked
+// here, whatever happens to the name afterwards. It is used only if its
+// directory is the user's and nobody else may write it, and if the file
+// is a regular file of the user's that nobody else may write, of the
+// core's size and with the core's first page: another user can neither
+// have made it nor change it. (The user's own processes can, containers
+// with the directory mounted included; they run as the user already, as
+// they could change ~/.bashrc.) A copy is never replaced while it may be
+// running: on a shared home (NFS) another node may run one, and a file
+// renamed over it would be gone under that node's feet.
 func cachedCore() (string, error) {
 	if f := memfds["rl-core"]; f != nil {
 		return fmt.Sprintf("/proc/self/fd/%d", f.Fd()), nil
@@ -107,26 +132,39 @@ func cachedCore() (string, error) {
 	if err := private(dir); err != nil {
 		return "", err
 	}
-	name := filepath.Join(dir, "rl-core-"+coreSum[:16])
+	sum := sha256.Sum256([]byte(coreBuild[:coreHead]))
+	name := filepath.Join(dir, "rl-core-"+hex.EncodeToString(sum[:8]))
 	f, err := openCore(name)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errNotCore) {
 		// Missing, or not as it should be (a partial copy, a changed
-		// mode): write it anew.
-		if err := writeCore(dir, name); err != nil {
+		// mode): write it, next to whatever copy other nodes run.
+		if err := writeCore(dir, name, errors.Is(err, errNotCore)); err != nil {
 			return "", err
 		}
-		if f, err = openCore(name); err != nil {
-			return "", err
-		}
+		f, err = openCore(name)
+	}
+	if err != nil {
+		return "", err
+	}
+	p := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	// A mount with noexec (or an exec policy the kernel checks) refuses
+	// execve later, far from here: ask now (access(2) with X_OK sees
+	// both).
+	if err := unix.Access(p, unix.X_OK); err != nil {
+		f.Close()
+		return "", fmt.Errorf("%s cannot be executed: %w", name, err)
 	}
 	memfds["rl-core"] = f
-	return fmt.Sprintf("/proc/self/fd/%d", f.Fd()), nil
+	return p, nil
 }
 
+var errNotCore = errors.New("not rl's core as written")
+
 // openCore opens the cached core and checks the open file itself (see
-// cachedCore), so that what is checked is what is executed.
+// cachedCore), so that what is checked is what is executed. O_NONBLOCK:
+// a FIFO planted there must not hang rl (it fails the checks).
 func openCore(name string) (*os.File, error) {
-	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -135,12 +173,15 @@ func openCore(name string) (*os.File, error) {
 		return nil, err
 	}
 	var st unix.Stat_t
+	head := make([]byte, coreHead)
 	if err := unix.Fstat(int(f.Fd()), &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG &&
 		int(st.Uid) == os.Getuid() && st.Mode&0o022 == 0 && st.Size == int64(len(coreBuild)) {
-		return f, nil
+		if n, err := f.ReadAt(head, 0); n == coreHead && (err == nil) && bytes.Equal(head, []byte(coreBuild[:coreHead])) {
+			return f, nil
+		}
 	}
 	f.Close()
-	return nil, fmt.Errorf("%s is not rl's core as written", name)
+	return nil, fmt.Errorf("%s: %w", name, errNotCore)
 }
 
 // private checks that dir is a directory of the user's that no one else
@@ -157,14 +198,18 @@ func private(dir string) error {
 	return nil
 }
 
-// writeCore writes the core to name, atomically: a copy that is not
-// complete never has the name.
-func writeCore(dir, name string) error {
+// writeCore writes the core to name through a temporary file: a copy
+// that is not complete never has the name. A missing name is made with
+// link(2), which fails rather than replace a copy another rl made
+// meanwhile (then that one is used); a bad copy (replace) is renamed
+// over. Temporary files of writes that were killed are removed here.
+func writeCore(dir, name string, replace bool) error {
+	removeStaleTemps(dir)
 	tmp, err := os.CreateTemp(dir, ".rl-core-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("writing rl's core to %s: %w", dir, err)
 	}
-	defer os.Remove(tmp.Name()) // (after the rename: nothing)
+	defer os.Remove(tmp.Name()) // after link: the name stays; after rename: nothing
 	_, err = tmp.WriteString(coreBuild)
 	if err == nil {
 		err = tmp.Chmod(0o500)
@@ -176,12 +221,28 @@ func writeCore(dir, name string) error {
 		err = cerr
 	}
 	if err == nil {
-		// Over a copy that failed its checks, if any (rename(2) replaces
-		// it atomically: a process running it keeps its own).
-		err = os.Rename(tmp.Name(), name)
+		if replace {
+			err = os.Rename(tmp.Name(), name)
+		} else if err = os.Link(tmp.Name(), name); errors.Is(err, os.ErrExist) {
+			err = nil // another rl was quicker
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("writing rl's core to %s: %w", dir, err)
 	}
 	return nil
+}
+
+// removeStaleTemps removes temporary copies older than an hour (an rl
+// killed while writing one).
+func removeStaleTemps(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".rl-core-") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

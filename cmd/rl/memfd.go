@@ -51,8 +51,8 @@ func newMemfd(name string) (*os.File, error) {
 		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if errors.Is(err, unix.EACCES) {
-		return nil, &hintErr{errors.New("this host forbids executable memfds (vm.memfd_noexec=2), which rl needs for its image commands"),
-			"build rl without the rllight tag (go build -tags 'exclude_graphdriver_btrfs containers_image_openpgp' ./cmd/rl), which needs none"}
+		return nil, &hintErr{fmt.Errorf("this host forbids executable memfds (vm.memfd_noexec=2), which rl needs for %s", name),
+			"let rl keep its core in a directory of yours it can execute from ($XDG_CACHE_HOME/rl, else ~/.cache/rl; RL_DEBUG=1 says why it does not), or build rl without the rllight tag (go build -tags 'exclude_graphdriver_btrfs containers_image_openpgp' ./cmd/rl), which needs no memfd"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)

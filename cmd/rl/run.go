@@ -68,6 +68,7 @@ func runHost(cfg *runConfig) error {
 	signal.Notify(sigs, userns.ForwardedSignals...)
 	defer signal.Stop(sigs)
 	ch, err := userns.Start(ucfg)
+	releaseCore() // C has executed it (or failed to)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-//go:build !rlfront
+//go:build !rllight || !rlfront
 
 package main
 

@@ -1,4 +1,4 @@
-//go:build !rlfront
+//go:build !rllight || !rlfront
 
 package main
 
@@ -14,6 +14,9 @@ import (
 
 // cBinary is the program that runs as C: "" is this one.
 func cBinary() (string, error) { return "", nil }
+
+// releaseCore: there is no other program to let go of.
+func releaseCore() {}
 
 // execCore: this build implements every command itself.
 func execCore() error { return errors.New("internal error: a command without an implementation") }
