@@ -236,40 +236,78 @@ func imageRoot(cfg *runConfig, id string) (root string, img *image.Image, dir st
 	return rfs.Path, img, dir, func() { rfs.Release(); trace("rootfs released"); unmark() }, nil
 }
 
-// containerDir makes the directory of container id below base, after
-// removing those of containers whose rl was killed. Its pid file lets a
-// later run do the same for this one.
+// containerDir makes the directory of container id below base, with a
+// pid file naming this C from its first instant, after setting aside the
+// directories of containers whose rl was killed. Both happen under an
+// exclusive lock on base/.lock (flock(2)): a directory is never seen
+// without its pid file (and taken for a dead one while its run is still
+// setting up), and two runs with one --name cannot both have it (docker
+// refuses a name in use; the second would have mounted over the first's
+// upper directory). The dead directories are removed after the lock.
 func containerDir(base, id string) (string, error) {
-	removeStale(base)
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", base, err)
+	}
+	lock, err := os.OpenFile(filepath.Join(base, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("locking %s: %w", base, err)
+	}
+	defer lock.Close() // (closing releases the lock)
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return "", fmt.Errorf("locking %s: %w", base, err)
+	}
+	dead := setAsideStale(base)
+	defer func() {
+		for _, d := range dead {
+			os.RemoveAll(d)
+		}
+	}()
 	dir := filepath.Join(base, id)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return "", &hintErr{fmt.Errorf("the container name %q is already in use by a running container", id),
+				"choose another --name, or wait until that container exits"}
+		}
 		return "", fmt.Errorf("creating the container directory %s: %w", dir, err)
 	}
-	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		os.Remove(dir)
+		return "", fmt.Errorf("creating the container directory %s: %w", dir, err)
+	}
+	lock.Close() // the dead directories go without holding it
 	return dir, nil
 }
 
-// runtimeBase holds the directories of --rootfs containers, which have no
-// store: $XDG_RUNTIME_DIR/rl, else a private directory in $TMPDIR. In a
-// shared /tmp another user can make that name first (a directory of
-// theirs, or a symlink to one): it is used only if it is a directory of
-// this user's that nobody else can enter, as containers/storage checks
-// its own /tmp/storage-run-UID (C sees the user's own files as uid 0,
-// its os.Getuid()).
-func runtimeBase() (string, error) {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "rl", "containers"), nil
-	}
-	uid, _ := userns.HostIDs()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("rl-%d", uid))
-	os.Mkdir(dir, 0o700)
+// privateDir makes dir (0700) if need be and checks that it is a
+// directory of this user's that nobody else can enter: C sees the user's
+// own files as uid 0, its os.Getuid(). In a shared directory another user
+// can make the name first, a directory of theirs or a symlink to one,
+// and have rl create and remove container directories where they like.
+func privateDir(dir string) error {
+	os.MkdirAll(dir, 0o700)
 	fi, err := os.Lstat(dir)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !fi.IsDir() || st.Uid != uint32(os.Getuid()) || fi.Mode().Perm()&0o077 != 0 {
-		return "", &hintErr{fmt.Errorf("%s is not a private directory of yours: another user may have made it", dir),
+		return &hintErr{fmt.Errorf("%s is not a private directory of yours: another user may have made it", dir),
 			"remove it, or set XDG_RUNTIME_DIR or TMPDIR to a directory of your own"}
+	}
+	return nil
+}
+
+// runtimeBase holds the directories of --rootfs containers, which have no
+// store: $XDG_RUNTIME_DIR/rl, else $TMPDIR/rl-UID, each used only if it
+// is a private directory of the user's (privateDir), as containers/storage
+// checks its own /tmp/storage-run-UID.
+func runtimeBase() (string, error) {
+	dir := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "rl")
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		uid, _ := userns.HostIDs()
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("rl-%d", uid))
+	}
+	if err := privateDir(dir); err != nil {
+		return "", err
 	}
 	return filepath.Join(dir, "containers"), nil
 }
@@ -389,12 +427,25 @@ func newIDIfName(id string) string {
 	return newID()
 }
 
-// removeStale removes the directories of containers whose rl was killed
-// (their mounts went with their mount namespace; the upper dir did not).
-func removeStale(base string) {
+// setAsideStale renames the directories of containers whose rl was killed
+// (their mounts went with their mount namespace; the upper dir did not)
+// to .dead-* names, and returns those and any .dead-* left by a run
+// killed while removing them, for the caller to remove. It runs under
+// containerDir's lock, so a directory without a pid file is one whose
+// run died before writing it.
+func setAsideStale(base string) []string {
+	var dead []string
 	ents, _ := os.ReadDir(base)
 	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(base, e.Name(), "pid"))
+		name := e.Name()
+		if strings.HasPrefix(name, ".dead-") {
+			dead = append(dead, filepath.Join(base, name))
+			continue
+		}
+		if !e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(base, name, "pid"))
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		if err == nil && pid > 0 && alive(pid) {
 			continue
@@ -402,8 +453,12 @@ func removeStale(base string) {
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		os.RemoveAll(filepath.Join(base, e.Name()))
+		to := filepath.Join(base, ".dead-"+name+"-"+newID()[:8])
+		if os.Rename(filepath.Join(base, name), to) == nil {
+			dead = append(dead, to)
+		}
 	}
+	return dead
 }
 
 func mapSize(file string) uint32 {
