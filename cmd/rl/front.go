@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,9 +37,10 @@ import (
 //go:embed rl-core
 var coreBuild string
 
-// coreHead is how much of the core names and identifies its copy: the
-// first page holds the ELF headers and Go's build ID note (a hash of the
-// build's inputs and output), so two builds never share it.
+// coreHead is how much of a program names and identifies its cached copy
+// (cachedCopy): the first page holds the ELF headers and Go's build ID
+// note (a hash of the build's inputs and output), so two builds never
+// share it.
 const coreHead = 4096
 
 // cBinary is the program that runs as C: the core.
@@ -105,65 +107,90 @@ func coreBinary() (string, error) {
 	return sealedExec("rl-core", coreBuild)
 }
 
-// cachedCore opens $XDG_CACHE_HOME/rl/rl-core-ID (else ~/.cache/...; ID
-// from the core's first page), writing it first if need be, and returns
+// cachedCore returns the cached copy of the core (cachedCopy) as
 // /proc/self/fd/N of the open file: what is executed is the file checked
-// here, whatever happens to the name afterwards. It is used only if its
-// directory is the user's and nobody else may write it, and if the file
-// is a regular file of the user's that nobody else may write, of the
-// core's size and with the core's first page: another user can neither
-// have made it nor change it. (The user's own processes can, containers
-// with the directory mounted included; they run as the user already, as
-// they could change ~/.bashrc.) A copy is never replaced while it may be
-// running: on a shared home (NFS) another node may run one, and a file
-// renamed over it would be gone under that node's feet.
+// there, whatever happens to the name afterwards.
 func cachedCore() (string, error) {
 	if f := memfds["rl-core"]; f != nil {
 		return fmt.Sprintf("/proc/self/fd/%d", f.Fd()), nil
 	}
-	base, err := os.UserCacheDir()
+	f, err := cachedCopy("rl-core", coreBuild)
 	if err != nil {
 		return "", err
+	}
+	memfds["rl-core"] = f
+	return fmt.Sprintf("/proc/self/fd/%d", f.Fd()), nil
+}
+
+// initForC gives C rl-init, I's program: the cached copy, which costs
+// nothing per run (filling a memfd with its 2.3 MB was 3% of a start's
+// CPU here), else a memfd that P fills while C starts (memfdForC). C
+// finds it on fd 4+n (n ExtraFiles come before it).
+func initForC(n int) (*os.File, func() error) {
+	f, err := cachedCopy("rl-init", initBuild)
+	if err != nil {
+		if verbose() {
+			fmt.Fprintf(os.Stderr, "rl: not using the cached rl-init: %v\n", err)
+		}
+		return memfdForC(n)
+	}
+	os.Setenv(envInitFD, strconv.Itoa(4+n))
+	return f, nil
+}
+
+// cachedCopy opens $XDG_CACHE_HOME/rl/KEY-ID (else ~/.cache/...; ID from
+// data's first page), a copy of the program data, writing it first if
+// need be. It is used only if its directory is the user's and nobody
+// else may write it, and if the open file is a regular file of the
+// user's that nobody else may write, of data's size and with its first
+// page, that may be executed: another user can neither have made it nor
+// change it. (The user's own processes can, containers with the
+// directory mounted included; they run as the user already, as they
+// could change ~/.bashrc.) A copy is never replaced while it may be
+// running: on a shared home (NFS) another node may run one, and a file
+// renamed over it would be gone under that node's feet.
+func cachedCopy(key, data string) (*os.File, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return nil, err
 	}
 	dir := filepath.Join(base, "rl")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := private(dir); err != nil {
-		return "", err
+		return nil, err
 	}
-	sum := sha256.Sum256([]byte(coreBuild[:coreHead]))
-	name := filepath.Join(dir, "rl-core-"+hex.EncodeToString(sum[:8]))
-	f, err := openCore(name)
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errNotCore) {
+	sum := sha256.Sum256([]byte(data[:coreHead]))
+	name := filepath.Join(dir, key+"-"+hex.EncodeToString(sum[:8]))
+	f, err := openCopy(name, data)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errNotCopy) {
 		// Missing, or not as it should be (a partial copy, a changed
 		// mode): write it, next to whatever copy other nodes run.
-		if err := writeCore(dir, name, errors.Is(err, errNotCore)); err != nil {
-			return "", err
+		if err := writeCopy(dir, name, data, errors.Is(err, errNotCopy)); err != nil {
+			return nil, err
 		}
-		f, err = openCore(name)
+		f, err = openCopy(name, data)
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	p := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
 	// A mount with noexec (or an exec policy the kernel checks) refuses
 	// execve later, far from here: ask now (access(2) with X_OK sees
 	// both).
-	if err := unix.Access(p, unix.X_OK); err != nil {
+	if err := unix.Access(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), unix.X_OK); err != nil {
 		f.Close()
-		return "", fmt.Errorf("%s cannot be executed: %w", name, err)
+		return nil, fmt.Errorf("%s cannot be executed: %w", name, err)
 	}
-	memfds["rl-core"] = f
-	return p, nil
+	return f, nil
 }
 
-var errNotCore = errors.New("not rl's core as written")
+var errNotCopy = errors.New("not the program rl wrote there")
 
-// openCore opens the cached core and checks the open file itself (see
-// cachedCore), so that what is checked is what is executed. O_NONBLOCK:
-// a FIFO planted there must not hang rl (it fails the checks).
-func openCore(name string) (*os.File, error) {
+// openCopy opens a cached copy of data and checks the open file itself
+// (see cachedCopy), so that what is checked is what is executed.
+// O_NONBLOCK: a FIFO planted there must not hang rl (it fails the checks).
+func openCopy(name, data string) (*os.File, error) {
 	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: err}
@@ -175,13 +202,13 @@ func openCore(name string) (*os.File, error) {
 	var st unix.Stat_t
 	head := make([]byte, coreHead)
 	if err := unix.Fstat(int(f.Fd()), &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG &&
-		int(st.Uid) == os.Getuid() && st.Mode&0o022 == 0 && st.Size == int64(len(coreBuild)) {
-		if n, err := f.ReadAt(head, 0); n == coreHead && (err == nil) && bytes.Equal(head, []byte(coreBuild[:coreHead])) {
+		int(st.Uid) == os.Getuid() && st.Mode&0o022 == 0 && st.Size == int64(len(data)) {
+		if n, err := f.ReadAt(head, 0); n == coreHead && (err == nil) && bytes.Equal(head, []byte(data[:coreHead])) {
 			return f, nil
 		}
 	}
 	f.Close()
-	return nil, fmt.Errorf("%s: %w", name, errNotCore)
+	return nil, fmt.Errorf("%s: %w", name, errNotCopy)
 }
 
 // private checks that dir is a directory of the user's that no one else
@@ -198,19 +225,19 @@ func private(dir string) error {
 	return nil
 }
 
-// writeCore writes the core to name through a temporary file: a copy
+// writeCopy writes data to name through a temporary file: a copy
 // that is not complete never has the name. A missing name is made with
 // link(2), which fails rather than replace a copy another rl made
 // meanwhile (then that one is used); a bad copy (replace) is renamed
 // over. Temporary files of writes that were killed are removed here.
-func writeCore(dir, name string, replace bool) error {
+func writeCopy(dir, name, data string, replace bool) error {
 	removeStaleTemps(dir)
-	tmp, err := os.CreateTemp(dir, ".rl-core-*")
+	tmp, err := os.CreateTemp(dir, ".rl-tmp-*")
 	if err != nil {
-		return fmt.Errorf("writing rl's core to %s: %w", dir, err)
+		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	defer os.Remove(tmp.Name()) // after link: the name stays; after rename: nothing
-	_, err = tmp.WriteString(coreBuild)
+	_, err = tmp.WriteString(data)
 	if err == nil {
 		err = tmp.Chmod(0o500)
 	}
@@ -228,7 +255,7 @@ func writeCore(dir, name string, replace bool) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("writing rl's core to %s: %w", dir, err)
+		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
 }
@@ -238,7 +265,7 @@ func writeCore(dir, name string, replace bool) error {
 func removeStaleTemps(dir string) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), ".rl-core-") {
+		if !strings.HasPrefix(e.Name(), ".rl-tmp-") && !strings.HasPrefix(e.Name(), ".rl-core-") {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {

@@ -27,18 +27,22 @@ import (
 //     process: a 2.5 MB Go program starts in about half the time of the
 //     core here.
 //
-// Each is executed from a sealed memfd (memfd_create(2), fcntl(2)
-// F_ADD_SEALS): nothing is written to disk, so one rl file is all a user
-// copies to a cluster, and no process can change a binary once it runs
-// (the container cannot rewrite I's binary through /proc/1/exe, the
-// CVE-2019-5736 class). Writing rl-full (25 MB) costs about 10 ms, paid
-// only by those commands and by a run that pulls; rl-init is written by P
-// while C starts (initForC).
+// rl-full is executed from a sealed memfd (memfd_create(2), fcntl(2)
+// F_ADD_SEALS): nothing is written to disk, and no process can change it
+// once it runs. Writing it (25 MB) costs about 10 ms, paid only by those
+// commands and by a run that pulls. rl-init comes from P: the front hands
+// C its cached copy (front.go), else a memfd it fills while C starts
+// (memfdForC, which this build uses when it is P itself). Either way no
+// process in the container can reach it: I is the container's only
+// process until it executes the command (the CVE-2019-5736 class).
 
 //go:embed rl-full
 var fullBuild string
 
 func fullBinary() (string, error) { return sealedExec("rl-full", fullBuild) }
+
+// initForC: see memfdForC.
+func initForC(n int) (*os.File, func() error) { return memfdForC(n) }
 
 // initBinary is the executable of I: rl-init, from P (initForC), else
 // written here; where the host forbids executable memfds, rl itself

@@ -87,12 +87,12 @@ func fill(f *os.File, data string) error {
 // envInitFD names the fd on which C finds rl-init, written by P.
 const envInitFD = "_RL_INIT_FD"
 
-// initForC gives C rl-init in a memfd that P fills while C starts (and
+// memfdForC gives C rl-init in a memfd that P fills while C starts (and
 // newuidmap runs): copying the 2.5 MB cost about 4 ms here, which would
 // otherwise delay I. n is the number of ExtraFiles C gets before it.
 // Where no memfd can be made, it gives nothing and C falls back to rl
 // itself (initBinary).
-func initForC(n int) (*os.File, func() error) {
+func memfdForC(n int) (*os.File, func() error) {
 	f, err := newMemfd("rl-init")
 	if err != nil {
 		return nil, nil
