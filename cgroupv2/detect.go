@@ -39,7 +39,7 @@ func Detect(uid int) Host {
 	}
 	h := inspect(filepath.Join("/sys/fs/cgroup", rel), uid)
 	if h.Reason != "" {
-		h.Reason = fmt.Sprintf("your cgroup %s is not delegated to you", rel)
+		h.Reason = fmt.Sprintf("your cgroup %s is not delegated to you (%s)", rel, h.Reason)
 	}
 	return h
 }
@@ -66,8 +66,16 @@ func inspect(dir string, uid int) Host {
 		h.Controllers = strings.Fields(string(b))
 	}
 	var fst unix.Stat_t
-	if err := unix.Stat(h.Path, &fst); err != nil || int(fst.Uid) != uid || unix.Access(filepath.Join(h.Path, "cgroup.subtree_control"), unix.W_OK) != nil {
-		h.Reason = "not delegated"
+	if err := unix.Stat(h.Path, &fst); err != nil {
+		h.Reason = err.Error()
+		return h
+	}
+	if int(fst.Uid) != uid {
+		h.Reason = fmt.Sprintf("owned by uid %d", fst.Uid)
+		return h
+	}
+	if err := unix.Access(filepath.Join(h.Path, "cgroup.subtree_control"), unix.W_OK); err != nil {
+		h.Reason = "cgroup.subtree_control: " + err.Error()
 		return h
 	}
 	h.Delegated = true
