@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -214,12 +213,11 @@ func openCopy(name, data string) (*os.File, error) {
 // private checks that dir is a directory of the user's that no one else
 // may write.
 func private(dir string) error {
-	fi, err := os.Lstat(dir)
+	ok, err := ownDir(dir, 0o022)
 	if err != nil {
 		return err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || !fi.IsDir() || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o022 != 0 {
+	if !ok {
 		return fmt.Errorf("%s is not a private directory of yours", dir)
 	}
 	return nil

@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -285,11 +284,11 @@ func containerDir(base, id string) (string, error) {
 // and have rl create and remove container directories where they like.
 func privateDir(dir string) error {
 	os.MkdirAll(dir, 0o700)
-	fi, err := os.Lstat(dir)
+	ok, err := ownDir(dir, 0o077)
 	if err != nil {
 		return err
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !fi.IsDir() || st.Uid != uint32(os.Getuid()) || fi.Mode().Perm()&0o077 != 0 {
+	if !ok {
 		return &hintErr{fmt.Errorf("%s is not a private directory of yours: another user may have made it", dir),
 			"remove it, or set XDG_RUNTIME_DIR or TMPDIR to a directory of your own"}
 	}
