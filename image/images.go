@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/storage"
+
+	"rl/image/inuse"
 )
 
 // Image is an image in the store, with what rl run needs of it.
@@ -231,7 +231,7 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	if err != nil {
 		return nil, "", err
 	}
-	if users := s.Users(si.ID); len(users) > 0 && !force {
+	if users := inuse.Users(s.RunRoot(), si.ID); len(users) > 0 && !force {
 		return nil, "", &hintError{fmt.Errorf("image %s is in use by running container %s", name, users[0]),
 			"stop the container first, or use rl rmi -f"}
 	}
@@ -286,48 +286,6 @@ func NameFor(names []string, name string) (string, error) {
 		return tails[0], nil
 	}
 	return "", &hintError{fmt.Errorf("short name %q is ambiguous: it matches %s and %s", name, tails[0], tails[1]), "use the full name"}
-}
-
-// inUseDir holds one file per running container, named after it and
-// holding the image ID, so that rmi can refuse an image in use without a
-// storage container record per run (which costs tens of ms).
-func (s *Store) inUseDir() string { return filepath.Join(s.RunRoot(), "rl-in-use") }
-
-// MarkInUse records that container id runs imageID; the returned func
-// removes the record.
-func (s *Store) MarkInUse(id, imageID string) (func(), error) {
-	dir := s.inUseDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	p := filepath.Join(dir, id)
-	if err := os.WriteFile(p, []byte(fmt.Sprintf("%s %d\n", imageID, os.Getpid())), 0o600); err != nil {
-		return nil, err
-	}
-	return func() { os.Remove(p) }, nil
-}
-
-// Users lists the live containers that use imageID.
-func (s *Store) Users(imageID string) []string {
-	ents, _ := os.ReadDir(s.inUseDir())
-	var out []string
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(s.inUseDir(), e.Name()))
-		if err != nil {
-			continue
-		}
-		var id string
-		var pid int
-		fmt.Sscanf(string(b), "%s %d", &id, &pid)
-		if pid > 0 && !alive(pid) {
-			os.Remove(filepath.Join(s.inUseDir(), e.Name())) // its rl died
-			continue
-		}
-		if id == imageID {
-			out = append(out, e.Name())
-		}
-	}
-	return out
 }
 
 type hintError struct {

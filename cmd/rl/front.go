@@ -80,9 +80,6 @@ func execCore() error {
 // front.
 func runInit() int { return report(os.Stderr, execCore()) }
 
-// runInside: C is the core (cBinary), never the front.
-func runInside(*runConfig) error { return execCore() }
-
 // nameSelf: the front is never executed from a memfd.
 func nameSelf() {}
 
@@ -149,15 +146,8 @@ func initForC(n int) (*os.File, func() error) {
 // running: on a shared home (NFS) another node may run one, and a file
 // renamed over it would be gone under that node's feet.
 func cachedCopy(key, data string) (*os.File, error) {
-	base, err := os.UserCacheDir()
+	dir, err := cacheDirErr()
 	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(base, "rl")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	if err := private(dir); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(data[:coreHead]))
@@ -208,19 +198,6 @@ func openCopy(name, data string) (*os.File, error) {
 	}
 	f.Close()
 	return nil, fmt.Errorf("%s: %w", name, errNotCopy)
-}
-
-// private checks that dir is a directory of the user's that no one else
-// may write.
-func private(dir string) error {
-	ok, err := ownDir(dir, 0o022)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s is not a private directory of yours", dir)
-	}
-	return nil
 }
 
 // writeCopy writes data to name through a temporary file: a copy

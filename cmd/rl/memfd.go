@@ -101,3 +101,27 @@ func memfdForC(n int) (*os.File, func() error) {
 	os.Setenv(envInitFD, strconv.Itoa(4+n))
 	return f, func() error { return fill(f, initBuild) }
 }
+
+// initBinary is the executable of I: rl-init, from P (initForC), else
+// written here; where the host forbids executable memfds, rl itself
+// (`rl __init`, as in the default build).
+func initBinary() string {
+	p, err := sealedExec("rl-init", initBuild)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// In C, take rl-init from P at once, before C starts any helper that
+// would inherit the fd.
+func init() {
+	fd, err := strconv.Atoi(os.Getenv(envInitFD))
+	if err != nil {
+		return
+	}
+	os.Unsetenv(envInitFD)
+	if f, err := moveUp(fd, "rl-init"); err == nil {
+		memfds["rl-init"] = f
+	}
+}

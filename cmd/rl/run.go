@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -34,13 +35,21 @@ func runRun(args []string) error {
 	return runHost(cfg)
 }
 
+// envRecordFD names the fd on which C finds the record of rl run's image,
+// when P chose to run the front as C (run_front.go).
+const envRecordFD = "_RL_RECORD_FD"
+
 // runHost is P: every flag is valid; now start C and stay with it.
 func runHost(cfg *runConfig) error {
 	runtime.LockOSThread() // C gets Pdeathsig: fork it from a thread that lives (see runInside)
-	path, err := cBinary()
+	path, rec, err := cForRun(cfg)
 	if err != nil {
 		return err
 	}
+	if rec != nil {
+		defer rec.Close()
+	}
+	trace("C chosen")
 	ucfg := userns.Config{Path: path, Args: os.Args, Verbose: verbose(), Setpgid: true}
 	if !cfg.Flags.interactive {
 		devnull, err := os.Open(os.DevNull)
@@ -64,6 +73,12 @@ func runHost(cfg *runConfig) error {
 		ucfg.ExtraFiles = append(ucfg.ExtraFiles, f)
 		ucfg.Prepare = write
 	}
+	if rec != nil {
+		// C finds the image's record on this fd (run_front.go).
+		os.Setenv(envRecordFD, strconv.Itoa(4+len(ucfg.ExtraFiles)))
+		ucfg.ExtraFiles = append(ucfg.ExtraFiles, rec)
+	}
+	trace("rl-init ready")
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, userns.ForwardedSignals...)
 	defer signal.Stop(sigs)

@@ -1,5 +1,3 @@
-//go:build !rllight || !rlfront
-
 package main
 
 import (
@@ -19,9 +17,8 @@ import (
 
 	"rl/cgroupv2"
 	"rl/container"
-	"rl/image"
+	"rl/image/inuse"
 	"rl/network"
-	"rl/ports"
 	"rl/rootfs"
 	"rl/spec"
 	"rl/userns"
@@ -86,27 +83,25 @@ func runInside(cfg *runConfig) error {
 			return err
 		}
 	}
-	var root, dir string
-	var img *image.Image
+	var m *mounted
 	var err error
-	release := func() {}
 	if cfg.Rootfs != "" {
 		// --rootfs: the user's directory as it is, no store, no overlay.
-		root, img = cfg.Rootfs, &image.Image{}
+		m = &mounted{root: cfg.Rootfs, release: func() {}}
 		var base string
 		if base, err = runtimeBase(); err == nil {
-			dir, err = containerDir(base, id)
+			m.dir, err = containerDir(base, id)
 		}
 	} else {
-		root, img, dir, release, err = imageRoot(cfg, id)
+		m, err = imageRoot(cfg, id)
 	}
 	if err != nil {
 		return err
 	}
 	// Order: I is gone before the rootfs is unmounted, and the rootfs is
 	// unmounted before its directory is removed.
-	defer func() { ctr.Close(); release(); os.RemoveAll(dir); trace("dir removed") }()
-	in, err := specInput(cfg, img, id, root, dir)
+	defer func() { ctr.Close(); m.release(); os.RemoveAll(m.dir); trace("dir removed") }()
+	in, err := specInput(cfg, m.image, id, m.root, m.dir)
 	if err != nil {
 		return err
 	}
@@ -182,57 +177,38 @@ func startContainer(cfg *runConfig, cgroup *os.File, helpers *[]func()) (*contai
 	return container.Start(c)
 }
 
-// imageRoot mounts the image's layers as the container's root: the store
-// is opened, the image found (pulled as --pull says), marked in use, and
-// its layers put under an overlay in the container's directory. release
-// undoes all of it but the directory.
-func imageRoot(cfg *runConfig, id string) (root string, img *image.Image, dir string, release func(), err error) {
-	store, err := image.Open()
+// mounted is a container's root file system, mounted.
+type mounted struct {
+	root    string     // the rootfs
+	image   spec.Image // what the spec takes from the image's configuration
+	dir     string     // the container's directory (upper dir, hostname, ...)
+	release func()     // unmounts and unmarks; dir stays
+}
+
+// mountImage mounts an image's layers (found by imageRoot) as container
+// id's root: its directory in the store's graph root, the image marked in
+// use in the run root (rl rmi refuses it), the overlay.
+func mountImage(graphRoot, runRoot, imageID string, layers []string, id string) (*mounted, error) {
+	dir, err := containerDir(filepath.Join(graphRoot, "rl-containers"), id)
 	if err != nil {
-		return "", nil, "", nil, err
+		return nil, err
 	}
-	trace("store open")
-	defer func() {
-		if store != nil {
-			store.Close()
-		}
-	}()
-	img, err = findImage(store, cfg)
-	if err != nil {
-		return "", nil, "", nil, err
-	}
-	trace("image found")
-	dir, err = containerDir(filepath.Join(store.GraphRoot(), "rl-containers"), id)
-	if err != nil {
-		return "", nil, "", nil, err
-	}
-	unmark, err := store.MarkInUse(id, img.ID)
+	unmark, err := inuse.Mark(runRoot, id, imageID)
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", nil, "", nil, err
+		return nil, err
 	}
-	layers, err := store.LayerDirs(img)
-	if err != nil {
-		unmark()
-		os.RemoveAll(dir)
-		return "", nil, "", nil, err
-	}
-	// The image's layers stay on disk while the container runs; the
-	// store's locks are not needed any more.
-	store.Close()
-	store = nil
-	trace("layers found, store closed")
 	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
 	if err != nil {
 		unmark()
 		os.RemoveAll(dir)
-		return "", nil, "", nil, err
+		return nil, err
 	}
 	trace("rootfs mounted")
 	if verbose() {
 		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
 	}
-	return rfs.Path, img, dir, func() { rfs.Release(); trace("rootfs released"); unmark() }, nil
+	return &mounted{root: rfs.Path, dir: dir, release: func() { rfs.Release(); trace("rootfs released"); unmark() }}, nil
 }
 
 // containerDir makes the directory of container id below base, with a
@@ -311,31 +287,10 @@ func runtimeBase() (string, error) {
 	return filepath.Join(dir, "containers"), nil
 }
 
-// findImage looks the image up, pulling it as --pull says.
-func findImage(store *image.Store, cfg *runConfig) (*image.Image, error) {
-	pull := func() (*image.Image, error) {
-		ctx, stop := interruptible()
-		defer stop()
-		return pullForRun(ctx, store, cfg)
-	}
-	if cfg.Pull == "always" {
-		return pull()
-	}
-	img, err := store.Lookup(cfg.Image)
-	if err == nil || !errors.Is(err, image.ErrNotFound) {
-		return img, err
-	}
-	if cfg.Pull == "never" {
-		return nil, &hintErr{fmt.Errorf("image %s is not in the store and --pull=never", cfg.Image), "rl pull " + cfg.Image}
-	}
-	return pull()
-}
-
 // specInput gathers what spec.Build needs from the rootfs and the host.
-func specInput(cfg *runConfig, img *image.Image, id, root, dir string) (spec.Input, error) {
+func specInput(cfg *runConfig, img spec.Image, id, root, dir string) (spec.Input, error) {
 	uid, gid := userns.HostIDs()
-	c := img.Config
-	in := spec.Input{Options: cfg.Opts, Image: spec.Image{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir}, ID: newIDIfName(id), Rootfs: root,
+	in := spec.Input{Options: cfg.Opts, Image: img, ID: newIDIfName(id), Rootfs: root,
 		HostUID: uint32(uid), HostGID: uint32(gid), UIDs: mapSize("/proc/self/uid_map"), GIDs: mapSize("/proc/self/gid_map")}
 	in.Passwd = readInRoot(root, "/etc/passwd")
 	in.Group = readInRoot(root, "/etc/group")
@@ -395,16 +350,16 @@ func prepareNetwork(cfg *runConfig, waits *[]func()) func(int) (func() error, fu
 		if len(cfg.Publish) == 0 {
 			return sl.Ready, sl.Stop, nil
 		}
-		var fwd *ports.Ports
+		unpublish := func() {}
 		ready := func() error {
 			if err := sl.Ready(); err != nil {
 				return err
 			}
-			fwd, err = ports.Publish(pid, cfg.Publish)
+			unpublish, err = publish(pid, cfg)
 			return err
 		}
 		stop := func() {
-			fwd.Stop() // (Stop takes nil)
+			unpublish()
 			sl.Stop()
 		}
 		return ready, stop, nil

@@ -160,8 +160,8 @@ func condition(cond string) (bool, error) {
 	case "debian":
 		// The Debian image is built by fixtures.sh as root (debootstrap);
 		// make test always builds it.
-		_, err := os.Stat(filepath.Join(cacheDir(), "debian"))
-		ok, why = err == nil, "no Debian image in "+cacheDir()+" (run testdata/fixtures.sh as root)"
+		_, err := os.Stat(filepath.Join(testCacheDir(), "debian"))
+		ok, why = err == nil, "no Debian image in "+testCacheDir()+" (run testdata/fixtures.sh as root)"
 	case "podman":
 		_, err := exec.LookPath("podman")
 		ok, why = err == nil, "podman is not installed"
@@ -174,8 +174,8 @@ func condition(cond string) (bool, error) {
 		ok, why = haveVM()
 	case "vm-systemd":
 		if ok, why = haveVM(); ok {
-			if _, err := os.Stat(filepath.Join(cacheDir(), "vm", "systemd.cpio")); err != nil {
-				ok, why = false, "no systemd root file system in "+cacheDir()+"/vm (run testdata/vm/setup.sh as root)"
+			if _, err := os.Stat(filepath.Join(testCacheDir(), "vm", "systemd.cpio")); err != nil {
+				ok, why = false, "no systemd root file system in "+testCacheDir()+"/vm (run testdata/vm/setup.sh as root)"
 			}
 		}
 	case "front":
@@ -196,8 +196,8 @@ func condition(cond string) (bool, error) {
 // fetched the kernel; qemu and busybox-static are installed).
 func haveVM() (bool, string) {
 	for _, f := range []string{"vmlinuz", "brd.ko"} {
-		if _, err := os.Stat(filepath.Join(cacheDir(), "vm", f)); err != nil {
-			return false, "no VM kernel or brd.ko in " + cacheDir() + "/vm (run testdata/vm/setup.sh)"
+		if _, err := os.Stat(filepath.Join(testCacheDir(), "vm", f)); err != nil {
+			return false, "no VM kernel or brd.ko in " + testCacheDir() + "/vm (run testdata/vm/setup.sh)"
 		}
 	}
 	// The test binary runs as rl inside the VM, which has no libc.
@@ -380,7 +380,7 @@ func leftovers() int {
 	return 0
 }
 
-func cacheDir() string {
+func testCacheDir() string {
 	if d := os.Getenv("RL_TEST_CACHE"); d != "" {
 		return d
 	}

@@ -1,0 +1,135 @@
+//go:build !rllight || !rlfront
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"rl/image"
+	"rl/image/record"
+	"rl/ports"
+	"rl/spec"
+	"rl/userns"
+)
+
+// imageRoot mounts the image's layers as container id's root: the store is
+// opened, the image found (pulled as --pull says) and its layers listed,
+// the store closed, and the layers mounted (mountImage). On the way, the
+// answer is kept as a record (package record) for the runs that follow,
+// which the front then starts without this program.
+func imageRoot(cfg *runConfig, id string) (*mounted, error) {
+	rec := newRecord(cfg)
+	store, err := image.Open()
+	if err != nil {
+		return nil, err
+	}
+	trace("store open")
+	defer func() {
+		if store != nil {
+			store.Close()
+		}
+	}()
+	files, recordable := store.RecordFiles()
+	var before []record.Stamp
+	if rec != nil && recordable {
+		// Stamped before the lookup: a change during it makes them differ
+		// from the stamps taken after it, and no record is kept.
+		if before, err = record.Stat(files); err != nil {
+			rec = nil
+		}
+	}
+	img, err := findImage(store, cfg)
+	if err != nil {
+		return nil, err
+	}
+	trace("image found")
+	layers, err := store.LayerDirs(img)
+	if err != nil {
+		return nil, err
+	}
+	// The image's layers stay on disk while the container runs (rl rmi
+	// refuses an image in use, see mountImage); the store's locks are
+	// not needed any more.
+	graphRoot, runRoot := store.GraphRoot(), store.RunRoot()
+	store.Close()
+	store = nil
+	trace("layers found, store closed")
+	c := img.Config
+	config := spec.Image{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir}
+	if rec != nil && recordable {
+		rec.Stamps = append(rec.Stamps, before...)
+		rec.ImageID, rec.GraphRoot, rec.RunRoot, rec.Layers, rec.Config = img.ID, graphRoot, runRoot, layers, config
+		saveRecord(rec)
+	}
+	m, err := mountImage(graphRoot, runRoot, img.ID, layers, id)
+	if err != nil {
+		return nil, err
+	}
+	m.image = config
+	return m, nil
+}
+
+// newRecord starts the record of this lookup with the stamps of the
+// store's configuration files, taken before image.Open reads them; nil
+// when none is to be kept (a pull was asked for, or no cache directory).
+func newRecord(cfg *runConfig) *record.Record {
+	if cfg.Pull == "always" || cacheDir() == "" {
+		return nil
+	}
+	uid, _ := userns.HostIDs()
+	conf, err := image.ConfigFiles(uid)
+	if err != nil {
+		return nil
+	}
+	stamps, err := record.Stat(conf)
+	if err != nil {
+		return nil
+	}
+	return &record.Record{Name: cfg.Image, Env: record.Environment(), Stamps: stamps}
+}
+
+// saveRecord keeps rec if all its files are still as stamped (a change
+// meanwhile may have changed the answer: the next run looks again).
+// A record that cannot be written only costs the next run some time.
+func saveRecord(rec *record.Record) {
+	now, err := record.Stat(record.Paths(rec.Stamps))
+	if err != nil || !slices.Equal(now, rec.Stamps) {
+		return
+	}
+	if err := rec.Save(cacheDir()); err != nil && verbose() {
+		fmt.Fprintf(os.Stderr, "rl: not keeping a record of image %s: %v\n", rec.Name, err)
+	}
+}
+
+// findImage looks the image up, pulling it as --pull says.
+func findImage(store *image.Store, cfg *runConfig) (*image.Image, error) {
+	pull := func() (*image.Image, error) {
+		ctx, stop := interruptible()
+		defer stop()
+		return pullForRun(ctx, store, cfg)
+	}
+	if cfg.Pull == "always" {
+		return pull()
+	}
+	img, err := store.Lookup(cfg.Image)
+	if err == nil || !errors.Is(err, image.ErrNotFound) {
+		return img, err
+	}
+	if cfg.Pull == "never" {
+		return nil, &hintErr{fmt.Errorf("image %s is not in the store and --pull=never", cfg.Image), "rl pull " + cfg.Image}
+	}
+	return pull()
+}
+
+// publish forwards -p's ports into the container's net namespace
+// (rootlesskit's port driver); the returned func stops it.
+func publish(pid int, cfg *runConfig) (func(), error) {
+	fwd, err := ports.Publish(pid, cfg.Publish)
+	if err != nil {
+		return func() {}, err
+	}
+	return fwd.Stop, nil
+}

@@ -1,0 +1,192 @@
+// Package record keeps, per image name, what rl run needs of the image
+// (its ID, layer directories and configuration) together with stamps of
+// every file whose change could change that answer: the store's image and
+// layer lists and the storage.conf files it was opened with.
+//
+// rl's core writes a record after a lookup in containers/storage; a later
+// rl run whose record is still fresh starts without the core and without
+// opening the store (cmd/rl/front.go): opening containers/storage and the
+// start of the program that links it were a quarter of a start here.
+//
+// A stamp is a file's device, inode, size, and modification and change
+// times in nanoseconds, or its absence. containers/storage replaces
+// images.json and layers.json by rename on every change (a new inode), so
+// any write to the store, by rl or podman, makes every record stale; the
+// next run of the core writes a fresh one. The package has no
+// containers/storage in it: the front links it.
+package record
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"rl/spec"
+)
+
+// Record is the answer of one lookup.
+type Record struct {
+	Name      string     // the image as the user named it
+	Env       []string   // Environment() when it was looked up
+	Stamps    []Stamp    // the files the answer depends on
+	ImageID   string     // the store's image ID
+	GraphRoot string     // the store's graph root (rl-containers is there)
+	RunRoot   string     // the store's run root (rl-in-use is there)
+	Layers    []string   // layer directories, top first (overlay lowerdir order)
+	Config    spec.Image // what rl run takes from the image's configuration
+}
+
+// Stamp identifies one version of a file (Absent: there was none).
+type Stamp struct {
+	Path   string
+	Absent bool   `json:",omitempty"`
+	Dev    uint64 `json:",omitempty"`
+	Ino    uint64 `json:",omitempty"`
+	Size   int64  `json:",omitempty"`
+	Mtime  int64  `json:",omitempty"`
+	Ctime  int64  `json:",omitempty"`
+}
+
+// envNames are the variables containers/storage reads to find its
+// configuration files and its default graph and run roots.
+var envNames = []string{"CONTAINERS_STORAGE_CONF", "CONTAINERS_STORAGE_CONF_OVERRIDE",
+	"STORAGE_DRIVER", "STORAGE_OPTS", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "HOME", "TMPDIR"}
+
+// Environment returns those variables as NAME=VALUE, or NAME alone when
+// unset (storage tells an empty XDG_CONFIG_HOME from an unset one).
+func Environment() []string {
+	env := make([]string, len(envNames))
+	for i, n := range envNames {
+		env[i] = n
+		if v, ok := os.LookupEnv(n); ok {
+			env[i] += "=" + v
+		}
+	}
+	return env
+}
+
+// FileName is the name of the record of image name for the environment
+// env, in rl's cache directory.
+func FileName(name string, env []string) string {
+	b, _ := json.Marshal(append([]string{name}, env...)) // unambiguous
+	sum := sha256.Sum256(b)
+	return "image-" + hex.EncodeToString(sum[:12])
+}
+
+// Stat stamps each path (a missing one as Absent). Any other error is
+// returned: the answer cannot be vouched for.
+func Stat(paths []string) ([]Stamp, error) {
+	out := make([]Stamp, 0, len(paths))
+	for _, p := range paths {
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+				out = append(out, Stamp{Path: p, Absent: true})
+				continue
+			}
+			return nil, &os.PathError{Op: "stat", Path: p, Err: err}
+		}
+		out = append(out, Stamp{Path: p, Dev: st.Dev, Ino: st.Ino, Size: st.Size,
+			Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano()})
+	}
+	return out, nil
+}
+
+// Paths lists the stamped paths, in order.
+func Paths(stamps []Stamp) []string {
+	out := make([]string, len(stamps))
+	for i, s := range stamps {
+		out[i] = s.Path
+	}
+	return out
+}
+
+// Fresh reports whether every stamped file is as it was.
+func Fresh(stamps []Stamp) bool {
+	now, err := Stat(Paths(stamps))
+	return err == nil && slices.Equal(now, stamps)
+}
+
+// Save writes r into dir (rl's private cache directory) under its
+// FileName, through a temporary file renamed over the old record: a
+// reader sees a whole record, the old or the new.
+func (r *Record) Save(dir string) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".rl-tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename: nothing
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, FileName(r.Name, r.Env)))
+	}
+	return err
+}
+
+// Open opens the record of name for the current environment in dir and
+// checks it: a regular file of this uid's that no one else may write
+// (O_NOFOLLOW, checked on the open file), for this name and environment,
+// with every stamp fresh. The caller reads it with Read; the open file
+// is what was checked, whatever happens to the name meanwhile.
+func Open(dir, name string) (*os.File, *Record, error) {
+	env := Environment()
+	p := filepath.Join(dir, FileName(name, env))
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), p)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG ||
+		int(st.Uid) != os.Getuid() || st.Mode&0o022 != 0 {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: not a private file of yours", p)
+	}
+	r, err := Read(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	switch {
+	case r.Name != name || !slices.Equal(r.Env, env):
+		err = fmt.Errorf("%s: a record of another name or environment", p)
+	case !Fresh(r.Stamps):
+		err = fmt.Errorf("%s: stale (the store or its configuration changed)", p)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, r, nil
+}
+
+// Read decodes a record from the start of f.
+func Read(f *os.File) (*Record, error) {
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
+	}
+	if r.ImageID == "" || r.GraphRoot == "" || r.RunRoot == "" {
+		return nil, fmt.Errorf("reading %s: incomplete record", f.Name())
+	}
+	return &r, nil
+}

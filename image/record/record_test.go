@@ -1,0 +1,162 @@
+package record
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rl/spec"
+)
+
+func TestFileName(t *testing.T) {
+	env := []string{"HOME=/h", "XDG_DATA_HOME"}
+	tests := []struct {
+		name string
+		env  []string
+		same bool
+	}{
+		{"busybox", env, true},
+		{"busybox:latest", env, false},
+		{"busybox", []string{"HOME=/h", "XDG_DATA_HOME="}, false}, // set but empty is not unset
+		{"busybox", []string{"HOME=/h2", "XDG_DATA_HOME"}, false},
+		{"busybox\x00HOME=/h", []string{"XDG_DATA_HOME"}, false},
+	}
+	base := FileName("busybox", env)
+	if !strings.HasPrefix(base, "image-") || len(base) != len("image-")+24 {
+		t.Fatalf("FileName = %q", base)
+	}
+	for _, tt := range tests {
+		if got := FileName(tt.name, tt.env) == base; got != tt.same {
+			t.Errorf("FileName(%q, %q) == FileName(busybox, %q): %v, want %v", tt.name, tt.env, env, got, tt.same)
+		}
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("HOME", "/somewhere")
+	os.Unsetenv("STORAGE_DRIVER")
+	env := strings.Join(Environment(), " ")
+	for _, want := range []string{"XDG_DATA_HOME=", "HOME=/somewhere", "STORAGE_DRIVER"} {
+		if !strings.Contains(" "+env+" ", " "+want+" ") {
+			t.Errorf("Environment() = %s: no %q", env, want)
+		}
+	}
+}
+
+// TestFresh changes a stamped file in each way containers/storage (or a
+// user) can, on the real file system.
+func TestFresh(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "images.json")
+	missing := filepath.Join(dir, "storage.conf")
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name   string
+		change func()
+		fresh  bool
+	}{
+		{"nothing", func() {}, true},
+		{"read", func() { os.ReadFile(f) }, true},
+		{"replaced by rename, same content", func() {
+			write(f+".tmp", "[]")
+			os.Rename(f+".tmp", f)
+		}, false},
+		{"rewritten in place", func() { write(f, "[{}]") }, false},
+		{"touched", func() {
+			later := time.Now().Add(time.Minute)
+			os.Chtimes(f, later, later)
+		}, false},
+		{"chmod", func() { os.Chmod(f, 0o644) }, false},
+		{"a missing file appears", func() { write(missing, "") }, false},
+		{"removed", func() { os.Remove(f) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(missing)
+			write(f, "[]")
+			stamps, err := Stat([]string{f, missing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !stamps[1].Absent || stamps[0].Absent || stamps[0].Ino == 0 {
+				t.Fatalf("Stat = %+v", stamps)
+			}
+			tt.change()
+			if got := Fresh(stamps); got != tt.fresh {
+				t.Errorf("Fresh after %s = %v, want %v", tt.name, got, tt.fresh)
+			}
+		})
+	}
+}
+
+func TestSaveOpen(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	store := filepath.Join(dir, "layers.json")
+	os.WriteFile(store, []byte("[]"), 0o600)
+	stamps, err := Stat([]string{store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Record{Name: "busybox", Env: Environment(), Stamps: stamps, ImageID: "abc", GraphRoot: "/g", RunRoot: "/r",
+		Layers: []string{"/g/overlay/2/diff", "/g/overlay/1/diff"}, Config: spec.Image{Cmd: []string{"sh"}, Env: []string{"A=1"}}}
+	if err := r.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	f, got, err := Open(dir, "busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Read(f)
+	f.Close()
+	if err != nil || again.ImageID != "abc" || got.Layers[1] != "/g/overlay/1/diff" || got.Config.Cmd[0] != "sh" {
+		t.Fatalf("Open = %+v, Read = %+v, %v", got, again, err)
+	}
+	path := filepath.Join(dir, FileName("busybox", Environment()))
+
+	fails := []struct {
+		name, want string
+		setup      func(t *testing.T)
+	}{
+		{"another name", "no such file", func(*testing.T) {}},
+		{"another environment", "no such file", func(t *testing.T) { t.Setenv("XDG_DATA_HOME", "/elsewhere") }},
+		{"others may write it", "not a private file", func(*testing.T) { os.Chmod(path, 0o620) }},
+		{"a symlink", "too many levels", func(*testing.T) {
+			os.Rename(path, path+".real")
+			os.Symlink(path+".real", path)
+		}},
+		{"stale", "stale", func(*testing.T) { os.WriteFile(store, []byte("[1]"), 0o600) }},
+		{"not a record", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte("{}"), 0o600) }},
+	}
+	for _, tt := range fails {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(path)
+			os.Remove(path + ".real")
+			os.WriteFile(store, []byte("[]"), 0o600)
+			r.Stamps, _ = Stat([]string{store})
+			if err := r.Save(dir); err != nil {
+				t.Fatal(err)
+			}
+			tt.setup(t)
+			name := "busybox"
+			if tt.name == "another name" {
+				name = "busybox:latest"
+			}
+			f, _, err := Open(dir, name)
+			if err == nil {
+				f.Close()
+				t.Fatalf("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open: %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
