@@ -25,7 +25,8 @@ import (
 // Every rl run starts P and C, and C needs containers/storage, whose
 // package inits (and those of what it links) made each exec of rl cost
 // about 15 ms here against 10 ms for the front: P is the part of a start
-// nothing overlaps. The core runs as C (rl run) and as the whole of every
+// nothing overlaps. The core runs as C of rl run (unless the image's
+// record lets the front be C: run_front.go) and as the whole of every
 // other command (images, pull, ...).
 //
 // The core is executed from a file in the user's cache directory
@@ -42,7 +43,7 @@ var coreBuild string
 // share it.
 const coreHead = 4096
 
-// cBinary is the program that runs as C: the core.
+// cBinary is the program that runs as C of the store commands: the core.
 func cBinary() (string, error) { return coreBinary() }
 
 // releaseCore closes the core's file or memfd once C has executed it: a
