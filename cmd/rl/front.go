@@ -77,8 +77,8 @@ func execCore() error {
 	return fmt.Errorf("running rl's core: %w", err)
 }
 
-// runInit: I is rl-init (memfd.go) or the core's `rl __init`, never the
-// front.
+// runInit: I is rl-init (memfd.go), else (no memfd could be made) the
+// core's `rl __init`, which this becomes.
 func runInit() int { return report(os.Stderr, execCore()) }
 
 // nameSelf: the front is never executed from a memfd.

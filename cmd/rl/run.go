@@ -46,9 +46,6 @@ func runHost(cfg *runConfig) error {
 	if err != nil {
 		return err
 	}
-	if rec != nil {
-		defer rec.Close()
-	}
 	trace("C chosen")
 	ucfg := userns.Config{Path: path, Args: os.Args, Verbose: verbose(), Setpgid: true}
 	if !cfg.Flags.interactive {
@@ -84,6 +81,9 @@ func runHost(cfg *runConfig) error {
 	defer signal.Stop(sigs)
 	ch, err := userns.Start(ucfg)
 	releaseCore() // C has executed it (or failed to)
+	if rec != nil {
+		rec.Close() // C has it
+	}
 	if err != nil {
 		return err
 	}

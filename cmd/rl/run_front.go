@@ -24,10 +24,11 @@ import (
 // cForRun is the program that runs as C for rl run, and the open record
 // it is to use ("" and a record: this program).
 func cForRun(cfg *runConfig) (string, *os.File, error) {
-	if cfg.Rootfs != "" {
+	switch {
+	case len(cfg.Publish) > 0: // the core
+	case cfg.Rootfs != "":
 		return "", nil, nil
-	}
-	if cfg.Pull != "always" && len(cfg.Publish) == 0 {
+	case cfg.Pull != "always":
 		dir, err := cacheDirErr()
 		var f *os.File
 		if err == nil {

@@ -198,6 +198,17 @@ func mountImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	// An rl rmi since the image was found (by the core, or by P's check
+	// of its record) has removed its layers; one from now on sees the
+	// mark and refuses.
+	for _, l := range layers {
+		if _, err := os.Stat(l); err != nil {
+			unmark()
+			os.RemoveAll(dir)
+			return nil, &hintErr{fmt.Errorf("image %s was removed while rl started (%w)", imageID[:min(12, len(imageID))], err),
+				"run again: rl pulls it if --pull allows"}
+		}
+	}
 	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
 	if err != nil {
 		unmark()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 
 	"rl/image"
 	"rl/image/record"
@@ -60,9 +59,14 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 	c := img.Config
 	config := spec.Image{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir}
 	if rec != nil && recordable {
-		rec.Stamps = append(rec.Stamps, before...)
-		rec.ImageID, rec.GraphRoot, rec.RunRoot, rec.Layers, rec.Config = img.ID, graphRoot, runRoot, layers, config
-		saveRecord(rec)
+		// The run root is made by the store (at open): a record is of no
+		// use once it is gone (a reboot emptied /tmp), as the front would
+		// not make it.
+		if runRootStamp, err := record.StatPresence([]string{runRoot}); err == nil {
+			rec.Stamps = append(append(rec.Stamps, before...), runRootStamp...)
+			rec.ImageID, rec.GraphRoot, rec.RunRoot, rec.Layers, rec.Config = img.ID, graphRoot, runRoot, layers, config
+			saveRecord(rec)
+		}
 	}
 	m, err := mountImage(graphRoot, runRoot, img.ID, layers, id)
 	if err != nil {
@@ -72,32 +76,49 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 	return m, nil
 }
 
-// newRecord starts the record of this lookup with the stamps of the
-// store's configuration files, taken before image.Open reads them; nil
-// when none is to be kept (a pull was asked for, or no cache directory).
+// newRecord starts the record of this lookup with what decides where the
+// store is (image.Inputs), stamped and resolved before image.Open reads
+// it; nil when none is to be kept (a pull was asked for, no cache
+// directory).
 func newRecord(cfg *runConfig) *record.Record {
 	if cfg.Pull == "always" || cacheDir() == "" {
 		return nil
 	}
 	uid, _ := userns.HostIDs()
-	conf, err := image.ConfigFiles(uid)
+	in, err := image.Inputs(uid)
 	if err != nil {
 		return nil
 	}
-	stamps, err := record.Stat(conf)
+	stamps, err := record.Stat(in.Files)
 	if err != nil {
 		return nil
 	}
-	return &record.Record{Name: cfg.Image, Env: record.Environment(), Stamps: stamps}
+	presence, err := record.StatPresence(in.Presence)
+	if err != nil {
+		return nil
+	}
+	rec := &record.Record{Name: cfg.Image, Env: record.Environment(), Stamps: append(stamps, presence...)}
+	for _, n := range in.Env {
+		rec.Env = append(rec.Env, record.EnvEntry(n))
+	}
+	for _, p := range in.Links {
+		rec.Links = append(rec.Links, record.Link{Path: p, Target: record.Resolve(p)})
+	}
+	return rec
 }
 
-// saveRecord keeps rec if all its files are still as stamped (a change
-// meanwhile may have changed the answer: the next run looks again).
-// A record that cannot be written only costs the next run some time.
+// saveRecord keeps rec if all its files are still as stamped and its
+// links resolve as they did (a change meanwhile may have changed the
+// answer: the next run looks again). A record that cannot be written
+// only costs the next run some time.
 func saveRecord(rec *record.Record) {
-	now, err := record.Stat(record.Paths(rec.Stamps))
-	if err != nil || !slices.Equal(now, rec.Stamps) {
+	if !record.Fresh(rec.Stamps) {
 		return
+	}
+	for _, l := range rec.Links {
+		if record.Resolve(l.Path) != l.Target {
+			return
+		}
 	}
 	if err := rec.Save(cacheDir()); err != nil && verbose() {
 		fmt.Fprintf(os.Stderr, "rl: not keeping a record of image %s: %v\n", rec.Name, err)

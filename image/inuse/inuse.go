@@ -18,17 +18,54 @@ import (
 func Dir(runRoot string) string { return filepath.Join(runRoot, "rl-in-use") }
 
 // Mark records that container id runs imageID; the returned func removes
-// the record.
+// the record. The run root and its rl-in-use must be directories of this
+// uid's that no one else may write (opened without following symlinks,
+// checked on the open directory, the mark written relative to it): rl
+// run's front takes the run root from its record, where containers/storage
+// is not there to check it, and in a shared /tmp another user could have
+// made /tmp/storage-run-UID after a reboot.
 func Mark(runRoot, id, imageID string) (func(), error) {
-	dir := Dir(runRoot)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	root, err := openOwnDir(unix.AT_FDCWD, runRoot, runRoot)
+	if err != nil {
 		return nil, err
 	}
-	p := filepath.Join(dir, id)
-	if err := os.WriteFile(p, []byte(fmt.Sprintf("%s %d\n", imageID, os.Getpid())), 0o600); err != nil {
+	defer unix.Close(root)
+	if err := unix.Mkdirat(root, "rl-in-use", 0o700); err != nil && err != unix.EEXIST {
+		return nil, fmt.Errorf("creating %s: %w", Dir(runRoot), err)
+	}
+	dir, err := openOwnDir(root, "rl-in-use", Dir(runRoot))
+	if err != nil {
 		return nil, err
 	}
-	return func() { os.Remove(p) }, nil
+	fd, err := unix.Openat(dir, id, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		f := os.NewFile(uintptr(fd), id)
+		_, err = fmt.Fprintf(f, "%s %d\n", imageID, os.Getpid())
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		unix.Close(dir)
+		return nil, fmt.Errorf("marking image %s in use in %s: %w", imageID, Dir(runRoot), err)
+	}
+	return func() { unix.Unlinkat(dir, id, 0); unix.Close(dir) }, nil
+}
+
+// openOwnDir opens name (relative to dirfd; path names it in errors) as a
+// directory, not through a symlink, and checks that it is this uid's and
+// that no one else may write it.
+func openOwnDir(dirfd int, name, path string) (int, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("opening %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || int(st.Uid) != os.Getuid() || st.Mode&0o022 != 0 {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%s is not a directory of yours that only you may write", path)
+	}
+	return fd, nil
 }
 
 // Users lists the live containers that use imageID; marks whose rl died

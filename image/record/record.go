@@ -26,17 +26,25 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"rl/spec"
 )
 
+// Version is the format of the records this rl writes and reads: a record
+// of another rl (before an upgrade) is looked up again.
+const Version = 1
+
 // Record is the answer of one lookup.
 type Record struct {
+	Version   int
 	Name      string     // the image as the user named it
-	Env       []string   // Environment() when it was looked up
+	Env       []string   // Environment() when it was looked up, and the variables storage.conf's paths name
 	Stamps    []Stamp    // the files the answer depends on
+	Links     []Link     // paths storage resolved through symlinks, and what they resolved to
 	ImageID   string     // the store's image ID
 	GraphRoot string     // the store's graph root (rl-containers is there)
 	RunRoot   string     // the store's run root (rl-in-use is there)
@@ -44,15 +52,18 @@ type Record struct {
 	Config    spec.Image // what rl run takes from the image's configuration
 }
 
-// Stamp identifies one version of a file (Absent: there was none).
+// Stamp identifies one version of a file (Absent: there was none). A
+// Presence stamp says only whether the path exists: a directory whose
+// entries come and go (/run/user/UID) but whose existence decides.
 type Stamp struct {
-	Path   string
-	Absent bool   `json:",omitempty"`
-	Dev    uint64 `json:",omitempty"`
-	Ino    uint64 `json:",omitempty"`
-	Size   int64  `json:",omitempty"`
-	Mtime  int64  `json:",omitempty"`
-	Ctime  int64  `json:",omitempty"`
+	Path     string
+	Absent   bool   `json:",omitempty"`
+	Presence bool   `json:",omitempty"`
+	Dev      uint64 `json:",omitempty"`
+	Ino      uint64 `json:",omitempty"`
+	Size     int64  `json:",omitempty"`
+	Mtime    int64  `json:",omitempty"`
+	Ctime    int64  `json:",omitempty"`
 }
 
 // envNames are the variables containers/storage reads to find its
@@ -60,17 +71,34 @@ type Stamp struct {
 var envNames = []string{"CONTAINERS_STORAGE_CONF", "CONTAINERS_STORAGE_CONF_OVERRIDE",
 	"STORAGE_DRIVER", "STORAGE_OPTS", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "HOME", "TMPDIR"}
 
-// Environment returns those variables as NAME=VALUE, or NAME alone when
-// unset (storage tells an empty XDG_CONFIG_HOME from an unset one).
+// Environment returns those variables as EnvEntry does.
 func Environment() []string {
 	env := make([]string, len(envNames))
 	for i, n := range envNames {
-		env[i] = n
-		if v, ok := os.LookupEnv(n); ok {
-			env[i] += "=" + v
-		}
+		env[i] = EnvEntry(n)
 	}
 	return env
+}
+
+// EnvEntry is NAME=VALUE, or NAME alone when the variable is unset
+// (storage tells an empty XDG_CONFIG_HOME from an unset one).
+func EnvEntry(name string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return name + "=" + v
+	}
+	return name
+}
+
+// Link is a path containers/storage resolved through symlinks
+// (filepath.EvalSymlinks, else filepath.Clean), and what it resolved to.
+type Link struct{ Path, Target string }
+
+// Resolve resolves p as containers/storage does.
+func Resolve(p string) string {
+	if t, err := filepath.EvalSymlinks(p); err == nil {
+		return t
+	}
+	return filepath.Clean(p)
 }
 
 // FileName is the name of the record of image name for the environment
@@ -100,6 +128,15 @@ func Stat(paths []string) ([]Stamp, error) {
 	return out, nil
 }
 
+// StatPresence makes Presence stamps of paths.
+func StatPresence(paths []string) ([]Stamp, error) {
+	out, err := Stat(paths)
+	for i := range out {
+		out[i] = Stamp{Path: out[i].Path, Absent: out[i].Absent, Presence: true}
+	}
+	return out, err
+}
+
 // Paths lists the stamped paths, in order.
 func Paths(stamps []Stamp) []string {
 	out := make([]string, len(stamps))
@@ -112,13 +149,45 @@ func Paths(stamps []Stamp) []string {
 // Fresh reports whether every stamped file is as it was.
 func Fresh(stamps []Stamp) bool {
 	now, err := Stat(Paths(stamps))
-	return err == nil && slices.Equal(now, stamps)
+	if err != nil {
+		return false
+	}
+	for i, s := range stamps {
+		if s.Presence {
+			now[i] = Stamp{Path: s.Path, Absent: now[i].Absent, Presence: true}
+		}
+		if now[i] != s {
+			return false
+		}
+	}
+	return true
+}
+
+// current reports whether r was looked up in this environment, with the
+// same symlinks.
+func (r *Record) current() bool {
+	for _, e := range r.Env {
+		name, _, _ := strings.Cut(e, "=")
+		if EnvEntry(name) != e {
+			return false
+		}
+	}
+	for _, l := range r.Links {
+		if Resolve(l.Path) != l.Target {
+			return false
+		}
+	}
+	return true
 }
 
 // Save writes r into dir (rl's private cache directory) under its
 // FileName, through a temporary file renamed over the old record: a
-// reader sees a whole record, the old or the new.
+// reader sees a whole record, the old or the new. Records not written
+// for 30 days go (an image used since has had a new one whenever the
+// store changed; one untouched that long costs one lookup).
 func (r *Record) Save(dir string) error {
+	r.Version = Version
+	prune(dir, 30*24*time.Hour)
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -133,9 +202,40 @@ func (r *Record) Save(dir string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, FileName(r.Name, r.Env)))
+		err = os.Rename(tmp.Name(), filepath.Join(dir, FileName(r.Name, r.keyEnv())))
 	}
 	return err
+}
+
+// keyEnv is the part of r.Env that names the record (Environment's).
+func (r *Record) keyEnv() []string {
+	var env []string
+	for _, e := range r.Env {
+		name, _, _ := strings.Cut(e, "=")
+		if slices.Contains(envNames, name) {
+			env = append(env, e)
+		}
+	}
+	return env
+}
+
+// prune removes records older than age, and temporary files of Saves
+// that were killed (older than an hour).
+func prune(dir string, age time.Duration) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		max := age
+		switch {
+		case strings.HasPrefix(e.Name(), "image-"):
+		case strings.HasPrefix(e.Name(), ".rl-tmp-"):
+			max = time.Hour
+		default:
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > max {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // Open opens the record of name for the current environment in dir and
@@ -163,8 +263,8 @@ func Open(dir, name string) (*os.File, *Record, error) {
 		return nil, nil, err
 	}
 	switch {
-	case r.Name != name || !slices.Equal(r.Env, env):
-		err = fmt.Errorf("%s: a record of another name or environment", p)
+	case r.Name != name || !r.current():
+		err = fmt.Errorf("%s: a record of another name, environment or store path", p)
 	case !Fresh(r.Stamps):
 		err = fmt.Errorf("%s: stale (the store or its configuration changed)", p)
 	}
@@ -184,6 +284,9 @@ func Read(f *os.File) (*Record, error) {
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("reading %s: a record of another rl (format %d, not %d)", f.Name(), r.Version, Version)
 	}
 	if r.ImageID == "" || r.GraphRoot == "" || r.RunRoot == "" {
 		return nil, fmt.Errorf("reading %s: incomplete record", f.Name())

@@ -120,6 +120,8 @@ func TestSaveOpen(t *testing.T) {
 		t.Fatalf("Open = %+v, Read = %+v, %v", got, again, err)
 	}
 	path := filepath.Join(dir, FileName("busybox", Environment()))
+	os.Mkdir(filepath.Join(dir, "a"), 0o700) // (a link to nothing resolves to itself, as in storage)
+	os.Mkdir(filepath.Join(dir, "b"), 0o700)
 
 	fails := []struct {
 		name, want string
@@ -133,7 +135,17 @@ func TestSaveOpen(t *testing.T) {
 			os.Symlink(path+".real", path)
 		}},
 		{"stale", "stale", func(*testing.T) { os.WriteFile(store, []byte("[1]"), 0o600) }},
-		{"not a record", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte("{}"), 0o600) }},
+		{"of another rl", "another rl", func(*testing.T) { os.WriteFile(path, []byte("{}"), 0o600) }},
+		{"not a record", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte(`{"Version":1}`), 0o600) }},
+		{"copied from another name", "another name", func(*testing.T) {
+			b, _ := os.ReadFile(path)
+			os.WriteFile(filepath.Join(dir, FileName("busybox:latest", Environment())), b, 0o600)
+		}},
+		{"a variable of storage.conf changed", "environment", func(t *testing.T) { t.Setenv("RLSTORE", "/b") }},
+		{"a symlink of storage.conf points elsewhere", "store path", func(*testing.T) {
+			os.Remove(filepath.Join(dir, "link"))
+			os.Symlink(filepath.Join(dir, "b"), filepath.Join(dir, "link"))
+		}},
 	}
 	for _, tt := range fails {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,12 +153,17 @@ func TestSaveOpen(t *testing.T) {
 			os.Remove(path + ".real")
 			os.WriteFile(store, []byte("[]"), 0o600)
 			r.Stamps, _ = Stat([]string{store})
+			t.Setenv("RLSTORE", "/a")
+			r.Env = append(Environment(), EnvEntry("RLSTORE"))
+			os.Remove(filepath.Join(dir, "link"))
+			os.Symlink(filepath.Join(dir, "a"), filepath.Join(dir, "link"))
+			r.Links = []Link{{Path: filepath.Join(dir, "link"), Target: Resolve(filepath.Join(dir, "link"))}}
 			if err := r.Save(dir); err != nil {
 				t.Fatal(err)
 			}
 			tt.setup(t)
 			name := "busybox"
-			if tt.name == "another name" {
+			if strings.HasPrefix(tt.name, "another name") || strings.HasPrefix(tt.name, "copied") {
 				name = "busybox:latest"
 			}
 			f, _, err := Open(dir, name)
@@ -158,5 +175,43 @@ func TestSaveOpen(t *testing.T) {
 				t.Errorf("Open: %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestPresence(t *testing.T) {
+	dir := t.TempDir()
+	d := filepath.Join(dir, "run-user")
+	os.Mkdir(d, 0o700)
+	stamps, err := StatPresence([]string{d, filepath.Join(dir, "none")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(d, "entry"), nil, 0o600) // its times change
+	if !Fresh(stamps) {
+		t.Errorf("a presence stamp went stale when the directory's entries changed")
+	}
+	os.Mkdir(filepath.Join(dir, "none"), 0o700)
+	if Fresh(stamps) {
+		t.Errorf("a presence stamp stayed fresh when the path appeared")
+	}
+}
+
+func TestPrune(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-31 * 24 * time.Hour)
+	files := map[string]bool{ // name: kept
+		"image-old": false, "image-new": true, ".rl-tmp-old": false, "rl-core-old": true,
+	}
+	for name := range files {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
+		if strings.HasSuffix(name, "-old") {
+			os.Chtimes(filepath.Join(dir, name), old, old)
+		}
+	}
+	prune(dir, 30*24*time.Hour)
+	for name, kept := range files {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != kept {
+			t.Errorf("%s: kept %v, want %v", name, err == nil, kept)
+		}
 	}
 }

@@ -1,0 +1,70 @@
+package inuse
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMark(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(dir string) string // given a private directory, returns the run root
+		err   string
+	}{
+		{"a private run root", func(d string) string { return d }, ""},
+		{"rl-in-use made already", func(d string) string { os.Mkdir(filepath.Join(d, "rl-in-use"), 0o700); return d }, ""},
+		{"a run root others may write", func(d string) string { os.Chmod(d, 0o777); return d }, "not a directory of yours"},
+		{"a symlinked run root", func(d string) string {
+			os.Symlink(d, d+".link")
+			return d + ".link"
+		}, "not a directory"},
+		{"a symlinked rl-in-use", func(d string) string {
+			os.Mkdir(d+".elsewhere", 0o700)
+			os.Symlink(d+".elsewhere", filepath.Join(d, "rl-in-use"))
+			return d
+		}, "not a directory"},
+		{"a missing run root", func(d string) string { return filepath.Join(d, "gone") }, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			os.Mkdir(dir, 0o700)
+			root := tt.setup(dir)
+			unmark, err := Mark(root, "c1", "img1")
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("Mark: %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u := Users(root, "img1"); len(u) != 1 || u[0] != "c1" {
+				t.Errorf("Users = %q, want [c1]", u)
+			}
+			if u := Users(root, "img2"); len(u) != 0 {
+				t.Errorf("Users(img2) = %q", u)
+			}
+			unmark()
+			if u := Users(root, "img1"); len(u) != 0 {
+				t.Errorf("Users after unmark = %q", u)
+			}
+		})
+	}
+}
+
+// A mark whose rl died does not count, and goes.
+func TestUsersDead(t *testing.T) {
+	root := t.TempDir()
+	os.Mkdir(Dir(root), 0o700)
+	os.WriteFile(filepath.Join(Dir(root), "c1"), []byte("img1 999999999\n"), 0o600)
+	if u := Users(root, "img1"); len(u) != 0 {
+		t.Errorf("Users = %q, want none", u)
+	}
+	if _, err := os.Stat(filepath.Join(Dir(root), "c1")); err == nil {
+		t.Errorf("the dead mark is still there")
+	}
+}
