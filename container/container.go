@@ -296,10 +296,12 @@ func setgroupsAllowed() bool {
 
 // initEnv is I's environment until its execve gives the command the
 // Spec's: HOME, so that I can be found among the processes of one user's
-// rl by its environment (the tests' leftovers check does), and RL_TRACE,
-// so that I's steps are timed too.
+// rl by its environment (the tests' leftovers check does), RL_TRACE, so
+// that I's steps are timed too, and GOMAXPROCS=1: I runs nothing in
+// parallel, and a Go runtime with one P starts ~1 ms sooner here (fewer
+// per-P structures, ~30 fewer page faults).
 func initEnv() []string {
-	env := []string{"HOME=" + os.Getenv("HOME")}
+	env := []string{"HOME=" + os.Getenv("HOME"), "GOMAXPROCS=1"}
 	if os.Getenv("RL_TRACE") != "" {
 		env = append(env, "RL_TRACE=1", "RL_TRACE_T0="+os.Getenv("RL_TRACE_T0"))
 	}
