@@ -24,6 +24,10 @@ type command struct {
 	Store bool
 	// ReadOnly store commands only read it: a single-uid mapping will do.
 	ReadOnly bool
+	// Serial commands run nothing in parallel in C (no Go program of
+	// their own, no port driver, no pull): C starts with GOMAXPROCS=1,
+	// ~1 ms sooner (see serialEnv).
+	Serial bool
 	// MapsLater: Run, in C, waits for the id maps itself
 	// (userns.WaitMapped), having started what needs none (rl run's I).
 	MapsLater bool
@@ -108,7 +112,11 @@ func dispatch(args []string) int {
 		if err != nil {
 			return report(os.Stderr, err)
 		}
-		st, err := userns.Reexec(userns.Config{Path: path, Args: os.Args, Verbose: verbose(), ReadOnly: c.ReadOnly})
+		ucfg := userns.Config{Path: path, Args: os.Args, Verbose: verbose(), ReadOnly: c.ReadOnly}
+		if c.Serial {
+			ucfg.Env = serialEnv()
+		}
+		st, err := userns.Reexec(ucfg)
 		if err != nil {
 			return report(os.Stderr, err)
 		}
@@ -140,6 +148,17 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Short)
 	}
 	fmt.Fprintln(w, "\nRun 'rl help COMMAND' for more information on a command.")
+}
+
+// serialEnv is the environment of a C that runs no Go in parallel: one P
+// (GOMAXPROCS=1) starts a Go program ~1 ms sooner here, the core ~1 ms
+// (3 ms of CPU) sooner (fewer per-P structures and page faults). A
+// GOMAXPROCS of the user's is kept.
+func serialEnv() []string {
+	if _, set := os.LookupEnv("GOMAXPROCS"); set {
+		return nil
+	}
+	return append(os.Environ(), "GOMAXPROCS=1")
 }
 
 // verbose reports whether RL_DEBUG asks for notes such as the id-mapping mode.

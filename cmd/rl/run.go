@@ -75,12 +75,8 @@ func runHost(cfg *runConfig) error {
 		os.Setenv(envRecordFD, strconv.Itoa(4+len(ucfg.ExtraFiles)))
 		ucfg.ExtraFiles = append(ucfg.ExtraFiles, rec)
 		// The front as C runs no Go program but I (which gets its own
-		// environment) and nothing that needs two threads running Go at
-		// once (no port driver): one P starts it ~1 ms sooner. A
-		// GOMAXPROCS of the user's is kept.
-		if _, set := os.LookupEnv("GOMAXPROCS"); !set {
-			ucfg.Env = append(os.Environ(), "GOMAXPROCS=1")
-		}
+		// environment), and no port driver.
+		ucfg.Env = serialEnv()
 	}
 	trace("rl-init ready")
 	sigs := make(chan os.Signal, 16)
