@@ -153,12 +153,24 @@ func usage(w io.Writer) {
 // serialEnv is the environment of a C that runs no Go in parallel: one P
 // (GOMAXPROCS=1) starts a Go program ~1 ms sooner here, the core ~1 ms
 // (3 ms of CPU) sooner (fewer per-P structures and page faults). A
-// GOMAXPROCS of the user's is kept.
+// GOMAXPROCS of the user's is kept; the one added here is gone from C's
+// environment before main (below), so that nothing C passes on (rl run
+// -e GOMAXPROCS) sees it.
 func serialEnv() []string {
 	if _, set := os.LookupEnv("GOMAXPROCS"); set {
 		return nil
 	}
-	return append(os.Environ(), "GOMAXPROCS=1")
+	return append(os.Environ(), "GOMAXPROCS=1", envSerial+"=1")
+}
+
+// envSerial marks a GOMAXPROCS that serialEnv added.
+const envSerial = "_RL_SERIAL"
+
+func init() {
+	if os.Getenv(envSerial) != "" {
+		os.Unsetenv("GOMAXPROCS") // (the runtime has read it)
+		os.Unsetenv(envSerial)
+	}
 }
 
 // verbose reports whether RL_DEBUG asks for notes such as the id-mapping mode.

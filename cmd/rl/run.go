@@ -35,6 +35,15 @@ func runRun(args []string) error {
 	return runHost(cfg)
 }
 
+// cChoice is the program that runs as C of rl run.
+type cChoice struct {
+	path   string   // "": this program
+	record *os.File // the image's record C is to use (run_front.go)
+	// serial: C runs no Go in parallel (the front: no port driver, no
+	// pull), and starts with GOMAXPROCS=1 (serialEnv).
+	serial bool
+}
+
 // envRecordFD names the fd on which C finds the record of rl run's image,
 // when P chose to run the front as C (run_front.go).
 const envRecordFD = "_RL_RECORD_FD"
@@ -42,10 +51,11 @@ const envRecordFD = "_RL_RECORD_FD"
 // runHost is P: every flag is valid; now start C and stay with it.
 func runHost(cfg *runConfig) error {
 	runtime.LockOSThread() // C gets Pdeathsig: fork it from a thread that lives (see runInside)
-	path, rec, err := cForRun(cfg)
+	choice, err := cForRun(cfg)
 	if err != nil {
 		return err
 	}
+	path, rec := choice.path, choice.record
 	trace("C chosen")
 	ucfg := userns.Config{Path: path, Args: os.Args, Verbose: verbose(), Setpgid: true}
 	if !cfg.Flags.interactive {
@@ -74,8 +84,8 @@ func runHost(cfg *runConfig) error {
 		// C finds the image's record on this fd (run_front.go).
 		os.Setenv(envRecordFD, strconv.Itoa(4+len(ucfg.ExtraFiles)))
 		ucfg.ExtraFiles = append(ucfg.ExtraFiles, rec)
-		// The front as C runs no Go program but I (which gets its own
-		// environment), and no port driver.
+	}
+	if choice.serial {
 		ucfg.Env = serialEnv()
 	}
 	trace("rl-init ready")

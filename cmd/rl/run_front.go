@@ -21,13 +21,13 @@ import (
 // single-uid start (perf stat). Otherwise C is the core, which looks the
 // image up and writes the record for the next run.
 
-// cForRun is the program that runs as C for rl run, and the open record
-// it is to use ("" and a record: this program).
-func cForRun(cfg *runConfig) (string, *os.File, error) {
+// cForRun chooses the program that runs as C for rl run: this one (with
+// the open record it is to use, unless --rootfs), else the core.
+func cForRun(cfg *runConfig) (cChoice, error) {
 	switch {
 	case len(cfg.Publish) > 0: // the core
 	case cfg.Rootfs != "":
-		return "", nil, nil
+		return cChoice{serial: true}, nil
 	case cfg.Pull != "always":
 		dir, err := cacheDirErr()
 		var f *os.File
@@ -35,14 +35,14 @@ func cForRun(cfg *runConfig) (string, *os.File, error) {
 			f, _, err = record.Open(dir, cfg.Image)
 		}
 		if err == nil {
-			return "", f, nil
+			return cChoice{record: f, serial: true}, nil
 		}
 		if verbose() && !errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintf(os.Stderr, "rl: looking %s up in the store: %v\n", cfg.Image, err)
 		}
 	}
 	p, err := coreBinary()
-	return p, nil, err
+	return cChoice{path: p}, err
 }
 
 // recordFile is the record P checked (cForRun), taken from its fd at once,

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 
 	"rl/image"
 	"rl/image/record"
@@ -89,20 +91,22 @@ func newRecord(cfg *runConfig) *record.Record {
 	if err != nil {
 		return nil
 	}
-	stamps, err := record.Stat(in.Files)
-	if err != nil {
-		return nil
-	}
-	presence, err := record.StatPresence(in.Presence)
-	if err != nil {
-		return nil
-	}
-	rec := &record.Record{Name: cfg.Image, Env: record.Environment(), Stamps: append(stamps, presence...)}
+	rec := &record.Record{Name: cfg.Image, Env: record.Environment(), Stamps: in.Stamps}
 	for _, n := range in.Env {
-		rec.Env = append(rec.Env, record.EnvEntry(n))
+		if !record.Keyed(n) && !slices.Contains(rec.Env, record.EnvEntry(n)) {
+			rec.Env = append(rec.Env, record.EnvEntry(n))
+		}
 	}
 	for _, p := range in.Links {
 		rec.Links = append(rec.Links, record.Link{Path: p, Target: record.Resolve(p)})
+	}
+	// storage makes relative paths absolute against the working
+	// directory, which no record holds.
+	for _, p := range append(slices.Clone(in.Links), os.Getenv("XDG_DATA_HOME"), os.Getenv("XDG_CONFIG_HOME"),
+		os.Getenv("XDG_RUNTIME_DIR"), os.Getenv("TMPDIR"), os.Getenv("HOME"), os.Getenv("CONTAINERS_STORAGE_CONF")) {
+		if p != "" && !filepath.IsAbs(p) {
+			return nil
+		}
 	}
 	return rec
 }

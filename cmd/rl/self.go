@@ -15,9 +15,9 @@ import (
 // cBinary is the program that runs as C: "" is this one.
 func cBinary() (string, error) { return "", nil }
 
-// cForRun is the program that runs as C for rl run: this one, which finds
-// the image in the store itself (no record).
-func cForRun(*runConfig) (string, *os.File, error) { return "", nil, nil }
+// cForRun chooses the program that runs as C for rl run: this one, which
+// finds the image in the store itself (no record).
+func cForRun(*runConfig) (cChoice, error) { return cChoice{}, nil }
 
 // releaseCore: there is no other program to let go of.
 func releaseCore() {}

@@ -19,13 +19,14 @@ func Dir(runRoot string) string { return filepath.Join(runRoot, "rl-in-use") }
 
 // Mark records that container id runs imageID; the returned func removes
 // the record. The run root and its rl-in-use must be directories of this
-// uid's that no one else may write (opened without following symlinks,
-// checked on the open directory, the mark written relative to it): rl
-// run's front takes the run root from its record, where containers/storage
-// is not there to check it, and in a shared /tmp another user could have
-// made /tmp/storage-run-UID after a reboot.
+// uid's that no one else may write, checked on the open directories (the
+// run root may be reached through symlinks, which storage allows;
+// rl-in-use, rl's own, may not), and the mark is written relative to
+// them: rl run's front takes the run root from its record, where
+// containers/storage is not there to check it, and in a shared /tmp
+// another user could have made /tmp/storage-run-UID after a reboot.
 func Mark(runRoot, id, imageID string) (func(), error) {
-	root, err := openOwnDir(unix.AT_FDCWD, runRoot, runRoot)
+	root, err := openOwnDir(unix.AT_FDCWD, runRoot, runRoot, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +34,7 @@ func Mark(runRoot, id, imageID string) (func(), error) {
 	if err := unix.Mkdirat(root, "rl-in-use", 0o700); err != nil && err != unix.EEXIST {
 		return nil, fmt.Errorf("creating %s: %w", Dir(runRoot), err)
 	}
-	dir, err := openOwnDir(root, "rl-in-use", Dir(runRoot))
+	dir, err := openOwnDir(root, "rl-in-use", Dir(runRoot), unix.O_NOFOLLOW)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +53,11 @@ func Mark(runRoot, id, imageID string) (func(), error) {
 	return func() { unix.Unlinkat(dir, id, 0); unix.Close(dir) }, nil
 }
 
-// openOwnDir opens name (relative to dirfd; path names it in errors) as a
-// directory, not through a symlink, and checks that it is this uid's and
+// openOwnDir opens name (relative to dirfd; path names it in errors; flags
+// may add O_NOFOLLOW) as a directory and checks that it is this uid's and
 // that no one else may write it.
-func openOwnDir(dirfd int, name, path string) (int, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+func openOwnDir(dirfd int, name, path string, flags int) (int, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|flags, 0)
 	if err != nil {
 		return -1, fmt.Errorf("opening %s: %w", path, err)
 	}

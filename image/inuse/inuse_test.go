@@ -16,10 +16,15 @@ func TestMark(t *testing.T) {
 		{"a private run root", func(d string) string { return d }, ""},
 		{"rl-in-use made already", func(d string) string { os.Mkdir(filepath.Join(d, "rl-in-use"), 0o700); return d }, ""},
 		{"a run root others may write", func(d string) string { os.Chmod(d, 0o777); return d }, "not a directory of yours"},
-		{"a symlinked run root", func(d string) string {
+		{"a symlinked run root (storage allows it)", func(d string) string {
 			os.Symlink(d, d+".link")
 			return d + ".link"
-		}, "not a directory"},
+		}, ""},
+		{"a symlink to a run root others may write", func(d string) string {
+			os.Chmod(d, 0o777)
+			os.Symlink(d, d+".link")
+			return d + ".link"
+		}, "not a directory of yours"},
 		{"a symlinked rl-in-use", func(d string) string {
 			os.Mkdir(d+".elsewhere", 0o700)
 			os.Symlink(d+".elsewhere", filepath.Join(d, "rl-in-use"))

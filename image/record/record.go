@@ -53,12 +53,17 @@ type Record struct {
 }
 
 // Stamp identifies one version of a file (Absent: there was none). A
-// Presence stamp says only whether the path exists: a directory whose
-// entries come and go (/run/user/UID) but whose existence decides.
+// Presence stamp says only whether the path exists, whether it is this
+// uid's (seen alike from the host and from rl's user namespace), and its
+// permission bits: a directory whose entries come and go (/run/user/UID)
+// but whose existence, owner and mode decide. (A full stamp's ctime
+// changes with its owner and mode.)
 type Stamp struct {
 	Path     string
 	Absent   bool   `json:",omitempty"`
 	Presence bool   `json:",omitempty"`
+	Own      bool   `json:",omitempty"`
+	Perm     uint32 `json:",omitempty"`
 	Dev      uint64 `json:",omitempty"`
 	Ino      uint64 `json:",omitempty"`
 	Size     int64  `json:",omitempty"`
@@ -70,6 +75,9 @@ type Stamp struct {
 // configuration files and its default graph and run roots.
 var envNames = []string{"CONTAINERS_STORAGE_CONF", "CONTAINERS_STORAGE_CONF_OVERRIDE",
 	"STORAGE_DRIVER", "STORAGE_OPTS", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "HOME", "TMPDIR"}
+
+// Keyed reports whether Environment has the variable name.
+func Keyed(name string) bool { return slices.Contains(envNames, name) }
 
 // Environment returns those variables as EnvEntry does.
 func Environment() []string {
@@ -123,7 +131,7 @@ func Stat(paths []string) ([]Stamp, error) {
 			return nil, &os.PathError{Op: "stat", Path: p, Err: err}
 		}
 		out = append(out, Stamp{Path: p, Dev: st.Dev, Ino: st.Ino, Size: st.Size,
-			Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano()})
+			Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(), Own: int(st.Uid) == os.Getuid(), Perm: st.Mode & 0o7777})
 	}
 	return out, nil
 }
@@ -132,9 +140,13 @@ func Stat(paths []string) ([]Stamp, error) {
 func StatPresence(paths []string) ([]Stamp, error) {
 	out, err := Stat(paths)
 	for i := range out {
-		out[i] = Stamp{Path: out[i].Path, Absent: out[i].Absent, Presence: true}
+		out[i] = presence(out[i])
 	}
 	return out, err
+}
+
+func presence(s Stamp) Stamp {
+	return Stamp{Path: s.Path, Absent: s.Absent, Presence: true, Own: s.Own, Perm: s.Perm}
 }
 
 // Paths lists the stamped paths, in order.
@@ -154,7 +166,7 @@ func Fresh(stamps []Stamp) bool {
 	}
 	for i, s := range stamps {
 		if s.Presence {
-			now[i] = Stamp{Path: s.Path, Absent: now[i].Absent, Presence: true}
+			now[i] = presence(now[i])
 		}
 		if now[i] != s {
 			return false

@@ -194,6 +194,19 @@ func TestPresence(t *testing.T) {
 	if Fresh(stamps) {
 		t.Errorf("a presence stamp stayed fresh when the path appeared")
 	}
+	os.Remove(filepath.Join(dir, "none"))
+	os.Chmod(d, 0o755) // storage's GetRuntimeDir then passes /run/user/UID by
+	if Fresh(stamps) {
+		t.Errorf("a presence stamp stayed fresh when the mode changed")
+	}
+}
+
+func TestKeyed(t *testing.T) {
+	for name, want := range map[string]bool{"HOME": true, "XDG_RUNTIME_DIR": true, "SCRATCH": false, "UID": false} {
+		if Keyed(name) != want {
+			t.Errorf("Keyed(%s) = %v", name, !want)
+		}
+	}
 }
 
 func TestPrune(t *testing.T) {
