@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,6 +90,27 @@ func TestVM(t *testing.T) {
 	})
 }
 
+// stopPodmanPause kills the pause processes of podman runs whose runtime
+// directory is in work: $XDG_RUNTIME_DIR (work/run), else podman's
+// $TMPDIR/podman-run-UID.
+func stopPodmanPause(work string) {
+	files, _ := filepath.Glob(filepath.Join(work, ".tmp", "podman-run-*", "libpod", "tmp", "pause.pid"))
+	files = append(files, filepath.Join(work, "run", "libpod", "tmp", "pause.pid"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 1 {
+			continue
+		}
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.HasPrefix(string(comm), "podman") { // ("podman pause")
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
 func setupScript(e *testscript.Env, xdg bool) error {
 	// A fresh HOME per script: its own image store, config and auth files.
 	home := filepath.Join(e.WorkDir, "home")
@@ -104,6 +126,11 @@ func setupScript(e *testscript.Env, xdg bool) error {
 		}
 		e.Setenv("XDG_RUNTIME_DIR", run)
 	}
+	// podman, which some scripts run to check compatibility, leaves a
+	// pause process per runtime directory (it keeps its user namespace):
+	// stop the script's once it ends.
+	work := e.WorkDir
+	e.Defer(func() { stopPodmanPause(work) })
 	for _, k := range []string{"RL_TEST_REGISTRY", "RL_TEST_AUTH_REGISTRY", "RL_TEST_CACHE", "RL_TEST_BIN", "CI", "TERM"} {
 		e.Setenv(k, os.Getenv(k))
 	}
