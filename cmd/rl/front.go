@@ -81,9 +81,6 @@ func execCore() error {
 // core's `rl __init`, which this becomes.
 func runInit() int { return report(os.Stderr, execCore()) }
 
-// nameSelf: the front is never executed from a memfd.
-func nameSelf() {}
-
 func setTransferRun(c *command) {
 	c.Store = false // the core enters the user namespace itself
 	c.Run = func([]string) error { return execCore() }
