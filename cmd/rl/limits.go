@@ -30,8 +30,8 @@ func (f *limitFlags) Define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cpusetCPUs, "cpuset-cpus", "", "`CPUS` the container may use (0-3, 0,1)")
 	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "maximum number of `PIDS`")
 	fs.Uint64Var(&f.blkioWeight, "blkio-weight", 0, "relative block I/O `WEIGHT` (10-1000)")
-	fs.StringArrayVar(&f.readBps, "device-read-bps", nil, "read rate `DEVICE:RATE` (e.g. /dev/sda:1mb)")
-	fs.StringArrayVar(&f.writeBps, "device-write-bps", nil, "write rate `DEVICE:RATE`")
+	listVar(fs, &f.readBps, "device-read-bps", "", "read rate `DEVICE:RATE` (e.g. /dev/sda:1mb)", false)
+	listVar(fs, &f.writeBps, "device-write-bps", "", "write rate `DEVICE:RATE`", false)
 }
 
 // Parse returns the limits asked for, or nil when no limit flag was given.
