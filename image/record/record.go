@@ -19,13 +19,13 @@ package record
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,15 +60,15 @@ type Record struct {
 // changes with its owner and mode.)
 type Stamp struct {
 	Path     string
-	Absent   bool   `json:",omitempty"`
-	Presence bool   `json:",omitempty"`
-	Own      bool   `json:",omitempty"`
-	Perm     uint32 `json:",omitempty"`
-	Dev      uint64 `json:",omitempty"`
-	Ino      uint64 `json:",omitempty"`
-	Size     int64  `json:",omitempty"`
-	Mtime    int64  `json:",omitempty"`
-	Ctime    int64  `json:",omitempty"`
+	Absent   bool
+	Presence bool
+	Own      bool
+	Perm     uint32
+	Dev      uint64
+	Ino      uint64
+	Size     int64
+	Mtime    int64
+	Ctime    int64
 }
 
 // envNames are the variables containers/storage reads to find its
@@ -112,8 +112,11 @@ func Resolve(p string) string {
 // FileName is the name of the record of image name for the environment
 // env, in rl's cache directory.
 func FileName(name string, env []string) string {
-	b, _ := json.Marshal(append([]string{name}, env...)) // unambiguous
-	sum := sha256.Sum256(b)
+	var b strings.Builder
+	for _, s := range append([]string{name}, env...) {
+		b.WriteString(strconv.Quote(s) + " ") // unambiguous
+	}
+	sum := sha256.Sum256([]byte(b.String()))
 	return "image-" + hex.EncodeToString(sum[:12])
 }
 
@@ -200,10 +203,7 @@ func (r *Record) current() bool {
 func (r *Record) Save(dir string) error {
 	r.Version = Version
 	prune(dir, 30*24*time.Hour)
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
+	b := r.marshal()
 	tmp, err := os.CreateTemp(dir, ".rl-tmp-*")
 	if err != nil {
 		return err
@@ -293,8 +293,8 @@ func Read(f *os.File) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
 	}
-	var r Record
-	if err := json.Unmarshal(b, &r); err != nil {
+	r, err := unmarshal(string(b))
+	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
 	}
 	if r.Version != Version {
@@ -303,5 +303,5 @@ func Read(f *os.File) (*Record, error) {
 	if r.ImageID == "" || r.GraphRoot == "" || r.RunRoot == "" {
 		return nil, fmt.Errorf("reading %s: incomplete record", f.Name())
 	}
-	return &r, nil
+	return r, nil
 }

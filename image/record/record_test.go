@@ -3,6 +3,7 @@ package record
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -135,8 +136,9 @@ func TestSaveOpen(t *testing.T) {
 			os.Symlink(path+".real", path)
 		}},
 		{"stale", "stale", func(*testing.T) { os.WriteFile(store, []byte("[1]"), 0o600) }},
-		{"of another rl", "another rl", func(*testing.T) { os.WriteFile(path, []byte("{}"), 0o600) }},
-		{"not a record", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte(`{"Version":1}`), 0o600) }},
+		{"of another rl", "another rl", func(*testing.T) { os.WriteFile(path, []byte("rl-record 0\n"), 0o600) }},
+		{"an old JSON record", "not a record", func(*testing.T) { os.WriteFile(path, []byte(`{"Version":1}`), 0o600) }},
+		{"incomplete", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte("rl-record 1\nname \"busybox\"\n"), 0o600) }},
 		{"copied from another name", "another name", func(*testing.T) {
 			b, _ := os.ReadFile(path)
 			os.WriteFile(filepath.Join(dir, FileName("busybox:latest", Environment())), b, 0o600)
@@ -225,6 +227,36 @@ func TestPrune(t *testing.T) {
 	for name, kept := range files {
 		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != kept {
 			t.Errorf("%s: kept %v, want %v", name, err == nil, kept)
+		}
+	}
+}
+
+// TestText round-trips records with every kind of string a path, an
+// environment or a command can hold.
+func TestText(t *testing.T) {
+	odd := []string{"", " ", "a b", `"quoted"`, "new\nline", "tab\t", "back\\slash", "nul\x00", "ünï", "\xff\xfe", "rl-record 1"}
+	r := &Record{Version: Version, Name: "busybox:latest", Env: append([]string{"HOME=/h", "XDG_DATA_HOME"}, odd...),
+		Stamps: []Stamp{{Path: "/a b", Dev: 1, Ino: 2, Size: 3, Mtime: -4, Ctime: 5, Perm: 0o755, Own: true},
+			{Path: "/x\ny", Absent: true, Presence: true}},
+		Links: []Link{{Path: "$odd\n", Target: "/t"}}, ImageID: "abc", GraphRoot: "/g\"", RunRoot: "/r",
+		Layers: odd,
+		Config: spec.Image{User: "1000:1000", Env: odd, Entrypoint: []string{}, Cmd: odd, WorkingDir: "/w d"}}
+	got, err := unmarshal(string(r.marshal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Errorf("round trip:\n got %#v\nwant %#v", got, r)
+	}
+	// Unset Entrypoint and Cmd stay unset (docker's merge tells nil from empty).
+	r.Config.Entrypoint, r.Config.Cmd = nil, nil
+	if got, _ := unmarshal(string(r.marshal())); got.Config.Entrypoint != nil || got.Config.Cmd != nil {
+		t.Errorf("nil Entrypoint/Cmd came back as %q, %q", got.Config.Entrypoint, got.Config.Cmd)
+	}
+	for _, bad := range []string{"", "{}", "rl-record x\n", "rl-record 1\nname \"a\" \"b\"\n", "rl-record 1\nname \"unterminated\n",
+		"rl-record 1\nstamp \"/p\" true\n", "rl-record 1\nwhat \"x\"\n", "rl-record 1\nlink \"a\"\n"} {
+		if _, err := unmarshal(bad); err == nil {
+			t.Errorf("unmarshal(%q) succeeded", bad)
 		}
 	}
 }
