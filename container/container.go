@@ -182,7 +182,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	// From here on signals are the container's: relayed to I (queued
 	// until the relay below starts, none lost).
 	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
-	if err := json.NewEncoder(sock).Encode(child.ConfigOf(s)); err != nil {
+	if err := child.WriteConfig(sock, child.ConfigOf(s)); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}
 	done := make(chan struct{})

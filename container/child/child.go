@@ -98,13 +98,13 @@ func Main() int {
 	trace("I: main")
 	runtime.LockOSThread()
 	sock := os.NewFile(SyncFD, "sync")
-	var c Config
-	if err := json.NewDecoder(sock).Decode(&c); err != nil {
+	c, err := ReadConfig(sock)
+	if err != nil {
 		// The parent died or sent garbage; nobody to report to.
 		return 125
 	}
 	trace("I: spec received")
-	err := start(&c, sock)
+	err = start(&c, sock)
 	r := Report{Code: 125, Msg: err.Error()}
 	var ce *codedError
 	if errors.As(err, &ce) {

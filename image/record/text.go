@@ -4,19 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
+
+	"rl/lines"
 )
 
-// A record is text, one field a line: a name, then Go-quoted strings
-// (strconv.Quote: any byte can be in a path or a command) and numbers.
-// encoding/json took ~1 ms to decode a record in a fresh process (its
-// decoders are built by reflection on first use), paid twice per start
-// (P checks the record, C reads it); this takes ~0.1 ms.
+// A record is text in package lines' format (encoding/json took ~1 ms to
+// decode one in a fresh process, paid by P and again by C):
 //
 //	rl-record 1
 //	name "busybox"
 //	env "HOME=/home/u"
-//	stamp "/path" absent presence own perm dev ino size mtime ctime
+//	stamp "/path" ABSENT PRESENCE OWN PERM DEV INO SIZE MTIME CTIME
 //	link "/path" "/target"
 //	image "ID"
 //	graphroot "/g"
@@ -24,150 +22,140 @@ import (
 //	layer "/g/overlay/ID/diff"
 //	user "1000"
 //	cenv "PATH=/bin"
-//	entrypoint "sh"
-//	cmd "-c"
+//	entrypoint "sh"...   (absent: unset; bare: set and empty)
+//	cmd "-c"...
 //	workdir "/"
 
 // marshal encodes r as text.
 func (r *Record) marshal() []byte {
-	var b strings.Builder
-	line := func(key string, vals ...string) {
-		b.WriteString(key)
-		for _, v := range vals {
-			b.WriteByte(' ')
-			b.WriteString(strconv.Quote(v))
-		}
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "rl-record %d\n", r.Version)
-	line("name", r.Name)
+	var w lines.Writer
+	one := func(key string, v string) { w.Line(key, []string{v}) }
+	w.Line("rl-record", nil, strconv.Itoa(r.Version))
+	one("name", r.Name)
 	for _, e := range r.Env {
-		line("env", e)
+		one("env", e)
 	}
 	for _, s := range r.Stamps {
-		fmt.Fprintf(&b, "stamp %s %t %t %t %d %d %d %d %d %d\n", strconv.Quote(s.Path), s.Absent, s.Presence, s.Own,
-			s.Perm, s.Dev, s.Ino, s.Size, s.Mtime, s.Ctime)
+		w.Line("stamp", []string{s.Path}, strconv.FormatBool(s.Absent), strconv.FormatBool(s.Presence),
+			strconv.FormatBool(s.Own), fmt.Sprint(s.Perm), fmt.Sprint(s.Dev), fmt.Sprint(s.Ino),
+			fmt.Sprint(s.Size), fmt.Sprint(s.Mtime), fmt.Sprint(s.Ctime))
 	}
 	for _, l := range r.Links {
-		line("link", l.Path, l.Target)
+		w.Line("link", []string{l.Path, l.Target})
 	}
-	line("image", r.ImageID)
-	line("graphroot", r.GraphRoot)
-	line("runroot", r.RunRoot)
+	one("image", r.ImageID)
+	one("graphroot", r.GraphRoot)
+	one("runroot", r.RunRoot)
 	for _, l := range r.Layers {
-		line("layer", l)
+		one("layer", l)
 	}
-	line("user", r.Config.User)
+	one("user", r.Config.User)
 	for _, e := range r.Config.Env {
-		line("cenv", e)
+		one("cenv", e)
 	}
-	// Entrypoint and Cmd: nil (unset) and empty differ in docker's
-	// merge; a bare key line says "set, empty".
+	// docker's merge tells an unset Entrypoint or Cmd from an empty one.
 	if r.Config.Entrypoint != nil {
-		line("entrypoint", r.Config.Entrypoint...)
+		w.Line("entrypoint", r.Config.Entrypoint)
 	}
 	if r.Config.Cmd != nil {
-		line("cmd", r.Config.Cmd...)
+		w.Line("cmd", r.Config.Cmd)
 	}
-	line("workdir", r.Config.WorkingDir)
-	return []byte(b.String())
+	one("workdir", r.Config.WorkingDir)
+	return []byte(w.String())
 }
 
 var errFormat = errors.New("not a record")
 
-// unmarshal decodes text made by marshal.
+// unmarshal decodes text made by marshal. A record of another Version
+// comes back with only its Version set (the caller says which).
 func unmarshal(text string) (*Record, error) {
 	var r Record
-	head, rest, _ := strings.Cut(text, "\n")
-	v, ok := strings.CutPrefix(head, "rl-record ")
-	if !ok {
-		return nil, errFormat
-	}
-	var err error
-	if r.Version, err = strconv.Atoi(v); err != nil {
-		return nil, errFormat
-	}
-	if r.Version != Version {
-		return &r, nil // (the caller says which)
-	}
-	for _, ln := range strings.Split(strings.TrimSuffix(rest, "\n"), "\n") {
-		key, args, _ := strings.Cut(ln, " ")
-		vals, tail, err := quoted(args)
-		if err != nil {
-			return nil, err
-		}
-		one := func(p *string) error {
-			if len(vals) != 1 {
-				return fmt.Errorf("%w: %s wants one value", errFormat, key)
+	first := true
+	err := lines.Each(text, func(key string, vals, words []string) error {
+		if first {
+			first = false
+			if key != "rl-record" || len(words) != 1 {
+				return errFormat
 			}
-			*p = vals[0]
+			var err error
+			if r.Version, err = strconv.Atoi(words[0]); err != nil {
+				return errFormat
+			}
+			if r.Version != Version {
+				return errOtherVersion
+			}
 			return nil
 		}
+		str := func(p *string) error { return lines.String(key, vals, words, p) }
+		add := func(p *[]string) error { return lines.Append(key, vals, words, p) }
 		switch key {
 		case "name":
-			err = one(&r.Name)
+			return str(&r.Name)
 		case "env":
-			err = one(new(string))
-			r.Env = append(r.Env, vals...)
+			return add(&r.Env)
 		case "stamp":
-			var s Stamp
-			if len(vals) != 1 {
-				return nil, fmt.Errorf("%w: stamp", errFormat)
+			if len(vals) != 1 || len(words) != 9 {
+				return fmt.Errorf("%w: stamp", errFormat)
 			}
-			s.Path = vals[0]
-			n, _ := fmt.Sscan(tail, &s.Absent, &s.Presence, &s.Own, &s.Perm, &s.Dev, &s.Ino, &s.Size, &s.Mtime, &s.Ctime)
-			if n != 9 {
-				return nil, fmt.Errorf("%w: stamp of %s", errFormat, s.Path)
+			var bad error
+			b := func(w string) bool {
+				v, err := strconv.ParseBool(w)
+				bad = errors.Join(bad, err)
+				return v
+			}
+			u := func(w string) uint64 {
+				v, err := strconv.ParseUint(w, 10, 64)
+				bad = errors.Join(bad, err)
+				return v
+			}
+			i := func(w string) int64 {
+				v, err := strconv.ParseInt(w, 10, 64)
+				bad = errors.Join(bad, err)
+				return v
+			}
+			s := Stamp{Path: vals[0], Absent: b(words[0]), Presence: b(words[1]), Own: b(words[2]), Perm: uint32(u(words[3])),
+				Dev: u(words[4]), Ino: u(words[5]), Size: i(words[6]), Mtime: i(words[7]), Ctime: i(words[8])}
+			if bad != nil {
+				return fmt.Errorf("%w: stamp of %s", errFormat, s.Path)
 			}
 			r.Stamps = append(r.Stamps, s)
 		case "link":
-			if len(vals) != 2 {
-				return nil, fmt.Errorf("%w: link", errFormat)
+			if len(vals) != 2 || words != nil {
+				return fmt.Errorf("%w: link", errFormat)
 			}
 			r.Links = append(r.Links, Link{Path: vals[0], Target: vals[1]})
 		case "image":
-			err = one(&r.ImageID)
+			return str(&r.ImageID)
 		case "graphroot":
-			err = one(&r.GraphRoot)
+			return str(&r.GraphRoot)
 		case "runroot":
-			err = one(&r.RunRoot)
+			return str(&r.RunRoot)
 		case "layer":
-			err = one(new(string))
-			r.Layers = append(r.Layers, vals...)
+			return add(&r.Layers)
 		case "user":
-			err = one(&r.Config.User)
+			return str(&r.Config.User)
 		case "cenv":
-			err = one(new(string))
-			r.Config.Env = append(r.Config.Env, vals...)
+			return add(&r.Config.Env)
 		case "entrypoint":
 			r.Config.Entrypoint = append([]string{}, vals...)
 		case "cmd":
 			r.Config.Cmd = append([]string{}, vals...)
 		case "workdir":
-			err = one(&r.Config.WorkingDir)
+			return str(&r.Config.WorkingDir)
 		default:
-			return nil, fmt.Errorf("%w: unknown field %q", errFormat, key)
+			return fmt.Errorf("%w: unknown field %q", errFormat, key)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errOtherVersion):
+		return &Record{Version: r.Version}, nil
+	case first:
+		return nil, errFormat // no line at all
+	case err != nil && !errors.Is(err, errFormat):
+		return nil, fmt.Errorf("%w: %v", errFormat, err)
 	}
-	return &r, nil
+	return &r, err
 }
 
-// quoted splits s into its leading Go-quoted strings and the rest.
-func quoted(s string) (vals []string, rest string, err error) {
-	for {
-		s = strings.TrimLeft(s, " ")
-		if !strings.HasPrefix(s, `"`) {
-			return vals, s, nil
-		}
-		q, err := strconv.QuotedPrefix(s)
-		if err != nil {
-			return nil, "", fmt.Errorf("%w: %v", errFormat, err)
-		}
-		v, _ := strconv.Unquote(q)
-		vals = append(vals, v)
-		s = s[len(q):]
-	}
-}
+var errOtherVersion = errors.New("another version")
