@@ -34,7 +34,7 @@ func (w *Writer) Line(key string, vals []string, words ...string) {
 // String is the text so far.
 func (w *Writer) String() string { return w.b.String() }
 
-// ErrFormat is wrapped by every error of Split.
+// ErrFormat is wrapped by the errors of Each, String and Append.
 var ErrFormat = errors.New("malformed line")
 
 // Each calls f for each line of text with its key, its quoted values
