@@ -33,6 +33,12 @@ RL=${RL:-$DIR/rl}
 [ -x "$RL" ] || RL=$repo/rl
 export HOME=${HOME:-$DIR/home}
 mkdir -p "$HOME/.config/containers"
+# A runtime directory of the bench's own: podman's pause process (it keeps
+# podman's user namespace alive, and outlived every bench) is found by its
+# pid file there and stopped at exit.
+export XDG_RUNTIME_DIR=$DIR/run
+mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+trap 'kill -9 "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
 # podman for comparison: runc (crun refuses hybrid cgroups), no systemd here.
 printf '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' >"$HOME/.config/containers/containers.conf"
 # One store for both, with the overlay driver: without a storage.conf
