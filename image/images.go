@@ -12,6 +12,7 @@ import (
 	"go.podman.io/storage"
 
 	"rl/image/inuse"
+	"rl/image/record"
 )
 
 // Image is an image in the store, with what rl run needs of it.
@@ -174,14 +175,9 @@ func short(id string) string {
 	return id
 }
 
-// Summary is one line of rl images.
-type Summary struct {
-	ID      string    `json:"Id"`
-	Names   []string  `json:"Names"`
-	Digest  string    `json:"Digest"`
-	Created time.Time `json:"Created"`
-	Size    int64     `json:"Size"`
-}
+// Summary is one image of rl images (record.Listed: the front prints it
+// from the listing record too).
+type Summary = record.Listed
 
 // List returns the images, newest first. It reads the store's records
 // only (no image configs), so it stays fast with many images.

@@ -3,112 +3,40 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"strings"
-	"text/tabwriter"
-	"time"
-
 	"rl/image"
+	"rl/image/record"
 )
 
 func init() { implement("images", runImages) }
 
+// runImages lists the store, and keeps the listing as a record (package
+// record, name ""): while the store and its configuration stay as they
+// are, the front prints it without the core (images_front.go).
 func runImages(args []string) error {
-	c := commands["images"]
-	fs := newFlags(c)
-	quiet := fs.BoolP("quiet", "q", false, "show image IDs only")
-	format := fs.String("format", "", "output format: `json` or table")
-	digests := fs.Bool("digests", false, "show digests")
-	noTrunc := fs.Bool("no-trunc", false, "do not truncate IDs")
-	if err := parse(c, fs, args, exitUsage); err != nil {
+	o, err := parseImages(args)
+	if err != nil {
 		return err
 	}
-	if err := nargs(c, fs, 0, 0); err != nil {
-		return err
-	}
-	if *format != "" && *format != "json" && *format != "table" {
-		return &usageError{Msg: fmt.Sprintf("images: --format %q: want json or table", *format), Code: exitUsage}
-	}
+	rec := newRecord("")
 	s, err := image.Open()
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	files, recordable := s.RecordFiles()
+	var before []record.Stamp
+	if rec != nil && recordable {
+		if before, err = record.Stat(files); err != nil {
+			rec = nil
+		}
+	}
 	list, err := s.List()
 	if err != nil {
 		return err
 	}
-	id := func(i string) string {
-		if *noTrunc {
-			return "sha256:" + i
-		}
-		return i[:12]
+	if rec != nil && recordable && keepRecord(rec, before, s.GraphRoot(), s.RunRoot()) {
+		rec.Images = list
+		saveRecord(rec)
 	}
-	switch {
-	case *format == "json":
-		e := json.NewEncoder(os.Stdout)
-		e.SetIndent("", "  ")
-		return e.Encode(list)
-	case *quiet:
-		seen := map[string]bool{}
-		for _, i := range list {
-			if !seen[i.ID] {
-				fmt.Println(id(i.ID))
-				seen[i.ID] = true
-			}
-		}
-		return nil
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
-	hdr := "REPOSITORY\tTAG\t"
-	if *digests {
-		hdr += "DIGEST\t"
-	}
-	fmt.Fprintln(w, hdr+"IMAGE ID\tCREATED\tSIZE")
-	for _, i := range list {
-		names := i.Names
-		if len(names) == 0 {
-			names = []string{"<none>:<none>"}
-		}
-		for _, n := range names {
-			repo, tag := n, "<none>"
-			if k := strings.LastIndex(n, ":"); k > strings.LastIndex(n, "/") {
-				repo, tag = n[:k], n[k+1:]
-			}
-			line := repo + "\t" + tag + "\t"
-			if *digests {
-				line += i.Digest + "\t"
-			}
-			fmt.Fprintf(w, "%s%s\t%s\t%s\n", line, id(i.ID), ago(i.Created), humanSize(i.Size))
-		}
-	}
-	return w.Flush()
-}
-
-func ago(t time.Time) string {
-	d := time.Since(t)
-	switch {
-	case d < time.Minute:
-		return "Less than a minute ago"
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours ago", int(d.Hours()))
-	case d < 60*24*time.Hour:
-		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
-	}
-	return fmt.Sprintf("%d months ago", int(d.Hours()/24/30))
-}
-
-func humanSize(n int64) string {
-	f := float64(n)
-	for _, u := range []string{"B", "kB", "MB", "GB"} {
-		if f < 1000 {
-			return fmt.Sprintf("%.3g %s", f, u)
-		}
-		f /= 1000
-	}
-	return fmt.Sprintf("%.3g TB", f)
+	return printImages(list, o)
 }

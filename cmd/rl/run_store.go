@@ -22,7 +22,10 @@ import (
 // answer is kept as a record (package record) for the runs that follow,
 // which the front then starts without this program.
 func imageRoot(cfg *runConfig, id string) (*mounted, error) {
-	rec := newRecord(cfg)
+	var rec *record.Record
+	if cfg.Pull != "always" {
+		rec = newRecord(cfg.Image)
+	}
 	store, err := image.Open()
 	if err != nil {
 		return nil, err
@@ -60,15 +63,9 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 	trace("layers found, store closed")
 	c := img.Config
 	config := spec.Image{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir}
-	if rec != nil && recordable {
-		// The run root is made by the store (at open): a record is of no
-		// use once it is gone (a reboot emptied /tmp), as the front would
-		// not make it.
-		if runRootStamp, err := record.StatPresence([]string{runRoot}); err == nil {
-			rec.Stamps = append(append(rec.Stamps, before...), runRootStamp...)
-			rec.ImageID, rec.GraphRoot, rec.RunRoot, rec.Layers, rec.Config = img.ID, graphRoot, runRoot, layers, config
-			saveRecord(rec)
-		}
+	if rec != nil && recordable && keepRecord(rec, before, graphRoot, runRoot) {
+		rec.ImageID, rec.Layers, rec.Config = img.ID, layers, config
+		saveRecord(rec)
 	}
 	m, err := mountImage(graphRoot, runRoot, img.ID, layers, id)
 	if err != nil {
@@ -78,12 +75,12 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 	return m, nil
 }
 
-// newRecord starts the record of this lookup with what decides where the
-// store is (image.Inputs), stamped and resolved before image.Open reads
-// it; nil when none is to be kept (a pull was asked for, no cache
-// directory).
-func newRecord(cfg *runConfig) *record.Record {
-	if cfg.Pull == "always" || cacheDir() == "" {
+// newRecord starts the record of a lookup of name ("": the listing of
+// rl images) with what decides where the store is (image.Inputs),
+// stamped and resolved before image.Open reads it; nil when none is to be
+// kept (no cache directory).
+func newRecord(name string) *record.Record {
+	if cacheDir() == "" {
 		return nil
 	}
 	uid, _ := userns.HostIDs()
@@ -91,7 +88,7 @@ func newRecord(cfg *runConfig) *record.Record {
 	if err != nil {
 		return nil
 	}
-	rec := &record.Record{Name: cfg.Image, Env: record.Environment(), Stamps: in.Stamps}
+	rec := &record.Record{Name: name, Env: record.Environment(), Stamps: in.Stamps}
 	for _, n := range in.Env {
 		if !record.Keyed(n) && !slices.Contains(rec.Env, record.EnvEntry(n)) {
 			rec.Env = append(rec.Env, record.EnvEntry(n))
@@ -109,6 +106,18 @@ func newRecord(cfg *runConfig) *record.Record {
 		}
 	}
 	return rec
+}
+
+// keepRecord adds to rec the store's files as stamped before the lookup,
+// the store's roots, and the run root's presence (the store makes it at
+// open: a record is of no use once it is gone, as after a reboot that
+// empties /tmp, since the front would not make it).
+// ok is false when the run root cannot be stamped.
+func keepRecord(rec *record.Record, before []record.Stamp, graphRoot, runRoot string) (ok bool) {
+	st, err := record.StatPresence([]string{runRoot})
+	rec.Stamps = append(append(rec.Stamps, before...), st...)
+	rec.GraphRoot, rec.RunRoot = graphRoot, runRoot
+	return err == nil
 }
 
 // saveRecord keeps rec if all its files are still as stamped and its

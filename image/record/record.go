@@ -50,6 +50,18 @@ type Record struct {
 	RunRoot   string     // the store's run root (rl-in-use is there)
 	Layers    []string   // layer directories, top first (overlay lowerdir order)
 	Config    spec.Image // what rl run takes from the image's configuration
+	// Images is the store's listing (rl images), in the record of the
+	// name "" (the listing record), which has no ImageID.
+	Images []Listed
+}
+
+// Listed is one image of rl images.
+type Listed struct {
+	ID      string    `json:"Id"`
+	Names   []string  `json:"Names"`
+	Digest  string    `json:"Digest"`
+	Created time.Time `json:"Created"`
+	Size    int64     `json:"Size"`
 }
 
 // Stamp identifies one version of a file (Absent: there was none). A
@@ -300,7 +312,7 @@ func Read(f *os.File) (*Record, error) {
 	if r.Version != Version {
 		return nil, fmt.Errorf("reading %s: a record of another rl (format %d, not %d)", f.Name(), r.Version, Version)
 	}
-	if r.ImageID == "" || r.GraphRoot == "" || r.RunRoot == "" {
+	if r.ImageID == "" && r.Name != "" || r.GraphRoot == "" || r.RunRoot == "" {
 		return nil, fmt.Errorf("reading %s: incomplete record", f.Name())
 	}
 	return r, nil

@@ -25,6 +25,8 @@ import (
 //	entrypoint "sh"...   (absent: unset; bare: set and empty)
 //	cmd "-c"...
 //	workdir "/"
+//	listed "ID" "DIGEST" "CREATED" SIZE   (the listing record: rl images)
+//	listedname "NAME"
 
 // marshal encodes r as text.
 func (r *Record) marshal() []byte {
@@ -61,6 +63,13 @@ func (r *Record) marshal() []byte {
 		w.Line("cmd", r.Config.Cmd)
 	}
 	one("workdir", r.Config.WorkingDir)
+	for _, i := range r.Images {
+		created, _ := i.Created.MarshalText()
+		w.Line("listed", []string{i.ID, i.Digest, string(created)}, strconv.FormatInt(i.Size, 10))
+		for _, n := range i.Names {
+			one("listedname", n)
+		}
+	}
 	return []byte(w.String())
 }
 
@@ -142,6 +151,22 @@ func unmarshal(text string) (*Record, error) {
 			r.Config.Cmd = append([]string{}, vals...)
 		case "workdir":
 			return str(&r.Config.WorkingDir)
+		case "listed":
+			var i Listed
+			if len(vals) != 3 || len(words) != 1 {
+				return fmt.Errorf("%w: listed", errFormat)
+			}
+			size, err := strconv.ParseInt(words[0], 10, 64)
+			if err != nil || i.Created.UnmarshalText([]byte(vals[2])) != nil {
+				return fmt.Errorf("%w: listed", errFormat)
+			}
+			i.ID, i.Digest, i.Size = vals[0], vals[1], size
+			r.Images = append(r.Images, i)
+		case "listedname":
+			if len(r.Images) == 0 {
+				return fmt.Errorf("%w: listedname", errFormat)
+			}
+			return add(&r.Images[len(r.Images)-1].Names)
 		default:
 			return fmt.Errorf("%w: unknown field %q", errFormat, key)
 		}
