@@ -108,19 +108,7 @@ func dispatch(args []string) int {
 	}
 	if c.Store && !userns.IsChild() {
 		// P: everything below runs again in C, inside the user namespace.
-		path, err := cBinary()
-		if err != nil {
-			return report(os.Stderr, err)
-		}
-		ucfg := userns.Config{Path: path, Args: os.Args, Verbose: verbose(), ReadOnly: c.ReadOnly}
-		if c.Serial {
-			ucfg.Env = serialEnv()
-		}
-		st, err := userns.Reexec(ucfg)
-		if err != nil {
-			return report(os.Stderr, err)
-		}
-		return st
+		return report(os.Stderr, runInC(c))
 	}
 	if c.Run == nil {
 		// Not in this build (the front): the core runs it.
@@ -132,6 +120,24 @@ func dispatch(args []string) int {
 		}
 	}
 	return report(os.Stderr, c.Run(args[1:]))
+}
+
+// runInC runs command c again as C, inside rl's user namespace (cBinary:
+// the core, in the front), and returns C's exit status (exitStatus).
+func runInC(c *command) error {
+	path, err := cBinary()
+	if err != nil {
+		return err
+	}
+	ucfg := userns.Config{Path: path, Args: os.Args, Verbose: verbose(), ReadOnly: c.ReadOnly}
+	if c.Serial {
+		ucfg.Env = serialEnv()
+	}
+	st, err := userns.Reexec(ucfg)
+	if err != nil {
+		return err
+	}
+	return exitStatus(st)
 }
 
 func usage(w io.Writer) {

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"rl/image/record"
-	"rl/userns"
 )
 
 // rl images in the front: the listing record (images.go), while fresh,
@@ -37,13 +36,5 @@ func runImagesFront(args []string) error {
 			fmt.Fprintf(os.Stderr, "rl: listing the store: %v\n", err)
 		}
 	}
-	path, err := coreBinary()
-	if err != nil {
-		return err
-	}
-	st, err := userns.Reexec(userns.Config{Path: path, Args: os.Args, Verbose: verbose(), ReadOnly: true, Env: serialEnv()})
-	if err != nil {
-		return err
-	}
-	return exitStatus(st)
+	return runInC(commands["images"]) // (ReadOnly and Serial, as the core's C)
 }
