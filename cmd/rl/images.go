@@ -2,10 +2,7 @@
 
 package main
 
-import (
-	"rl/image"
-	"rl/image/record"
-)
+import "rl/image"
 
 func init() { implement("images", runImages) }
 
@@ -23,18 +20,12 @@ func runImages(args []string) error {
 		return err
 	}
 	defer s.Close()
-	files, recordable := s.RecordFiles()
-	var before []record.Stamp
-	if rec != nil && recordable {
-		if before, err = record.Stat(files); err != nil {
-			rec = nil
-		}
-	}
+	rec = stampStore(rec, s)
 	list, err := s.List()
 	if err != nil {
 		return err
 	}
-	if rec != nil && recordable && keepRecord(rec, before, s.GraphRoot(), s.RunRoot()) {
+	if rec != nil {
 		rec.Images = list
 		saveRecord(rec)
 	}

@@ -36,15 +36,7 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 			store.Close()
 		}
 	}()
-	files, recordable := store.RecordFiles()
-	var before []record.Stamp
-	if rec != nil && recordable {
-		// Stamped before the lookup: a change during it makes them differ
-		// from the stamps taken after it, and no record is kept.
-		if before, err = record.Stat(files); err != nil {
-			rec = nil
-		}
-	}
+	rec = stampStore(rec, store)
 	img, err := findImage(store, cfg)
 	if err != nil {
 		return nil, err
@@ -63,7 +55,7 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 	trace("layers found, store closed")
 	c := img.Config
 	config := spec.Image{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir}
-	if rec != nil && recordable && keepRecord(rec, before, graphRoot, runRoot) {
+	if rec != nil {
 		rec.ImageID, rec.Layers, rec.Config = img.ID, layers, config
 		saveRecord(rec)
 	}
@@ -108,16 +100,32 @@ func newRecord(name string) *record.Record {
 	return rec
 }
 
-// keepRecord adds to rec the store's files as stamped before the lookup,
-// the store's roots, and the run root's presence (the store makes it at
-// open: a record is of no use once it is gone, as after a reboot that
-// empties /tmp, since the front would not make it).
-// ok is false when the run root cannot be stamped.
-func keepRecord(rec *record.Record, before []record.Stamp, graphRoot, runRoot string) (ok bool) {
-	st, err := record.StatPresence([]string{runRoot})
-	rec.Stamps = append(append(rec.Stamps, before...), st...)
-	rec.GraphRoot, rec.RunRoot = graphRoot, runRoot
-	return err == nil
+// stampStore adds to rec, once the store is open and before the lookup,
+// the store's roots and its files' stamps (image.Store.RecordFiles: a
+// change during the lookup makes them differ from those saveRecord takes
+// after it, and no record is kept), and the run root's presence (the
+// store makes it at open: a record is of no use once it is gone, as after
+// a reboot that empties /tmp, since the front would not make it). nil
+// when no record is to be kept for this store.
+func stampStore(rec *record.Record, s *image.Store) *record.Record {
+	if rec == nil {
+		return nil
+	}
+	files, ok := s.RecordFiles()
+	if !ok {
+		return nil
+	}
+	st, err := record.Stat(files)
+	if err != nil {
+		return nil
+	}
+	runRoot, err := record.StatPresence([]string{s.RunRoot()})
+	if err != nil {
+		return nil
+	}
+	rec.Stamps = append(append(rec.Stamps, st...), runRoot...)
+	rec.GraphRoot, rec.RunRoot = s.GraphRoot(), s.RunRoot()
+	return rec
 }
 
 // saveRecord keeps rec if all its files are still as stamped and its
