@@ -12,10 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"rl/image/record"
 )
 
 // The rl that make build ships is two programs. This one, the front (tags
@@ -202,10 +202,11 @@ func openCopy(name, data string) (*os.File, error) {
 // that is not complete never has the name. A missing name is made with
 // link(2), which fails rather than replace a copy another rl made
 // meanwhile (then that one is used); a bad copy (replace) is renamed
-// over. Temporary files of writes that were killed are removed here.
+// over. Temporary files of writes that were killed are removed here
+// (sweepCache).
 func writeCopy(dir, name, data string, replace bool) error {
-	removeStaleTemps(dir)
-	tmp, err := os.CreateTemp(dir, ".rl-tmp-*")
+	sweepCache(dir)
+	tmp, err := os.CreateTemp(dir, record.TempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
@@ -231,18 +232,4 @@ func writeCopy(dir, name, data string, replace bool) error {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
-}
-
-// removeStaleTemps removes temporary copies older than an hour (an rl
-// killed while writing one).
-func removeStaleTemps(dir string) {
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), ".rl-tmp-") && !strings.HasPrefix(e.Name(), ".rl-core-") {
-			continue
-		}
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
 }

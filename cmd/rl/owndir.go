@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
+
+	"rl/image/record"
 )
 
 // ownDir reports whether dir itself (a symlink is not followed) is a
@@ -47,4 +51,29 @@ func cacheDirErr() (string, error) {
 func cacheDir() string {
 	dir, _ := cacheDirErr()
 	return dir
+}
+
+// sweepCache removes from rl's cache directory what rl runs that were
+// killed left there (temporary files older than an hour: a copy of a
+// program or a record being written; ".rl-core-" is what rl called them
+// before) and image records not rewritten for 30 days (an image used
+// since has had a new one whenever the store changed; one untouched that
+// long costs one lookup). It runs before a program's copy or a record is
+// written.
+func sweepCache(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		var max time.Duration
+		switch n := e.Name(); {
+		case strings.HasPrefix(n, record.TempPrefix), strings.HasPrefix(n, ".rl-core-"):
+			max = time.Hour
+		case strings.HasPrefix(n, record.FilePrefix):
+			max = 30 * 24 * time.Hour
+		default:
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > max {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

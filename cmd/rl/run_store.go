@@ -141,7 +141,9 @@ func saveRecord(rec *record.Record) {
 			return
 		}
 	}
-	if err := rec.Save(cacheDir()); err != nil && verbose() {
+	dir := cacheDir()
+	sweepCache(dir)
+	if err := rec.Save(dir); err != nil && verbose() {
 		fmt.Fprintf(os.Stderr, "rl: not keeping a record of image %s: %v\n", rec.Name, err)
 	}
 }

@@ -121,6 +121,14 @@ func Resolve(p string) string {
 	return filepath.Clean(p)
 }
 
+// FilePrefix begins the name of every record (FileName), and TempPrefix
+// that of a record being written: rl's cache directory also holds other
+// files.
+const (
+	FilePrefix = "image-"
+	TempPrefix = ".rl-tmp-"
+)
+
 // FileName is the name of the record of image name for the environment
 // env, in rl's cache directory.
 func FileName(name string, env []string) string {
@@ -129,7 +137,7 @@ func FileName(name string, env []string) string {
 		b.WriteString(strconv.Quote(s) + " ") // unambiguous
 	}
 	sum := sha256.Sum256([]byte(b.String()))
-	return "image-" + hex.EncodeToString(sum[:12])
+	return FilePrefix + hex.EncodeToString(sum[:12])
 }
 
 // Stat stamps each path (a missing one as Absent). Any other error is
@@ -208,15 +216,12 @@ func (r *Record) current() bool {
 }
 
 // Save writes r into dir (rl's private cache directory) under its
-// FileName, through a temporary file renamed over the old record: a
-// reader sees a whole record, the old or the new. Records not written
-// for 30 days go (an image used since has had a new one whenever the
-// store changed; one untouched that long costs one lookup).
+// FileName, through a temporary file (TempPrefix) renamed over the old
+// record: a reader sees a whole record, the old or the new.
 func (r *Record) Save(dir string) error {
 	r.Version = Version
-	prune(dir, 30*24*time.Hour)
 	b := r.marshal()
-	tmp, err := os.CreateTemp(dir, ".rl-tmp-*")
+	tmp, err := os.CreateTemp(dir, TempPrefix+"*")
 	if err != nil {
 		return err
 	}
@@ -241,25 +246,6 @@ func (r *Record) keyEnv() []string {
 		}
 	}
 	return env
-}
-
-// prune removes records older than age, and temporary files of Saves
-// that were killed (older than an hour).
-func prune(dir string, age time.Duration) {
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		max := age
-		switch {
-		case strings.HasPrefix(e.Name(), "image-"):
-		case strings.HasPrefix(e.Name(), ".rl-tmp-"):
-			max = time.Hour
-		default:
-			continue
-		}
-		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > max {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 // Open opens the record of name for the current environment in dir and

@@ -211,26 +211,6 @@ func TestKeyed(t *testing.T) {
 	}
 }
 
-func TestPrune(t *testing.T) {
-	dir := t.TempDir()
-	old := time.Now().Add(-31 * 24 * time.Hour)
-	files := map[string]bool{ // name: kept
-		"image-old": false, "image-new": true, ".rl-tmp-old": false, "rl-core-old": true,
-	}
-	for name := range files {
-		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
-		if strings.HasSuffix(name, "-old") {
-			os.Chtimes(filepath.Join(dir, name), old, old)
-		}
-	}
-	prune(dir, 30*24*time.Hour)
-	for name, kept := range files {
-		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != kept {
-			t.Errorf("%s: kept %v, want %v", name, err == nil, kept)
-		}
-	}
-}
-
 // TestText round-trips records with every kind of string a path, an
 // environment or a command can hold.
 func TestText(t *testing.T) {
