@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,8 +28,9 @@ func ownDir(dir string, others os.FileMode) (bool, error) {
 // cacheDirErr returns rl's cache directory, $XDG_CACHE_HOME/rl (else
 // ~/.cache/rl), made if need be, if it is a directory of the user's that
 // no one else may write: the core's and rl-init's copies (front.go) and
-// the image records (package record) are there.
-func cacheDirErr() (string, error) {
+// the image records (package record) are there. Looked up once per
+// process (a start asks up to three times).
+var cacheDirErr = sync.OnceValues(func() (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
@@ -45,7 +47,7 @@ func cacheDirErr() (string, error) {
 		return "", fmt.Errorf("%s is not a private directory of yours", dir)
 	}
 	return dir, nil
-}
+})
 
 // cacheDir is cacheDirErr without the reason ("": none to use).
 func cacheDir() string {
