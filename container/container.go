@@ -50,6 +50,10 @@ type Config struct {
 	// (the command does not start until it returns nil), so that the
 	// helper gets ready while I sets up. Its cleanup runs in Close.
 	Prepare func(pid int) (ready func() error, cleanup func(), err error)
+	// DenySetgroups: I's user namespace, made by an unprivileged process
+	// of the initial one (P), must deny setgroups(2) for its single-id
+	// gid map to be written (user_namespaces(7)).
+	DenySetgroups bool
 	// Cgroup, when set, is an open cgroup directory: I is created in it
 	// by clone3(CLONE_INTO_CGROUP), so the command never runs outside its
 	// limits, and its cgroup namespace is rooted there.
@@ -80,6 +84,11 @@ type Container struct {
 	ready   func() error
 	cleanup func()
 	waited  bool
+	// Overlay, when set before Run, is the rootfs I mounts itself, on
+	// the Spec's root, first of all: P starts I directly, in a user
+	// namespace of its own, and there is no C to mount it
+	// (cmd/rl/run_direct.go).
+	Overlay *child.Overlay
 }
 
 // Start starts I in the container's new namespaces. I initialises while
@@ -182,7 +191,9 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	// From here on signals are the container's: relayed to I (queued
 	// until the relay below starts, none lost).
 	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
-	if err := child.WriteConfig(sock, child.ConfigOf(s)); err != nil {
+	config := child.ConfigOf(s)
+	config.Overlay = ctr.Overlay
+	if err := child.WriteConfig(sock, config); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}
 	done := make(chan struct{})
@@ -251,7 +262,7 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 		attr.GidMappings = sysMap(c.GIDMappings)
 		// setgroups(2) stays denied where rl's own namespace denies it
 		// (single-uid mode); a child may not re-allow it.
-		attr.GidMappingsEnableSetgroups = setgroupsAllowed()
+		attr.GidMappingsEnableSetgroups = !c.DenySetgroups && setgroupsAllowed()
 		attr.AmbientCaps = userns.AllCaps()
 	}
 	argv0 := c.Argv0

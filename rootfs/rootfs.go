@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rl/fuse"
+	"rl/overlay"
 )
 
 // Config says what to mount.
@@ -57,7 +58,7 @@ func Mount(c Config) (*Rootfs, error) {
 	}
 	var nativeErr error
 	if c.Driver != "fuse" {
-		nativeErr = mountNative(lowers, upper, work, merged)
+		nativeErr = overlay.Mount(lowers, upper, work, merged)
 		if nativeErr == nil {
 			return &Rootfs{Path: merged, Driver: "native"}, nil
 		}
@@ -82,47 +83,6 @@ func bothFailed(native, fuseErr error) error {
 	}
 	return &hintError{fmt.Errorf("cannot mount the root file system: native overlay: %v; fuse-overlayfs: %v", native, fuseErr),
 		"native overlay needs Linux 5.11+ and a local upper directory; for fuse-overlayfs install the fuse-overlayfs package and make /dev/fuse usable (chmod 0666 /dev/fuse)"}
-}
-
-// mountNative mounts overlayfs, volatile: rl removes the upper directory
-// when the container exits (every run is --rm), so nothing written there
-// has to survive a crash, and the container's sync and fsync calls and the
-// unmount need not flush it to the upper file system (whole-file-system
-// syncs otherwise; Documentation/filesystems/overlayfs.rst, "Volatile
-// mount"). podman mounts --rm containers the same way. Linux 5.10 has it,
-// userxattr needs 5.11. The option string is limited to one page
-// (4096 bytes), so lower directories are given relative to their common
-// parent, the way containers/storage does it, with the working directory
-// changed for the duration of the mount(2) call.
-func mountNative(lowers []string, upper, work, merged string) error {
-	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work + ",userxattr,volatile"
-	if len(opts) >= unix.Getpagesize()-1 {
-		parent := filepath.Dir(filepath.Dir(lowers[0]))
-		rel := make([]string, len(lowers))
-		for i, l := range lowers {
-			r, err := filepath.Rel(parent, l)
-			if err != nil || strings.HasPrefix(r, "..") {
-				return fmt.Errorf("%d layers do not fit in one overlay mount", len(lowers))
-			}
-			rel[i] = r
-		}
-		cwd, err := os.Getwd()
-		if err != nil {
-			return err
-		}
-		if err := os.Chdir(parent); err != nil {
-			return err
-		}
-		defer os.Chdir(cwd)
-		opts = "lowerdir=" + strings.Join(rel, ":") + ",upperdir=" + upper + ",workdir=" + work + ",userxattr,volatile"
-		if len(opts) >= unix.Getpagesize()-1 {
-			return fmt.Errorf("%d layers do not fit in one overlay mount", len(lowers))
-		}
-	}
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		return fmt.Errorf("mount overlay on %s: %w", merged, err)
-	}
-	return nil
 }
 
 // Release unmounts the rootfs. The caller removes the directory.

@@ -5,6 +5,7 @@
 # the Debian mirror apt already uses, and cached.
 #   busybox: $RL_TEST_REGISTRY/busybox:latest   (also an OCI layout in $CACHE/busybox)
 #   debian:  $RL_TEST_REGISTRY/debian:12        (when RL_TEST_DEBIAN != 0)
+#   many:    $CACHE/many-oci.tar (72 layers), hostile and corrupt archives
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADDR=${RL_TEST_REGISTRY:-127.0.0.1:5000}
@@ -26,6 +27,12 @@ for kind in hostile corrupt; do
 	tar -C "$CACHE/$kind" -cf "$CACHE/$kind-oci.tar" .
 	chmod a+r "$CACHE/$kind-oci.tar"
 done
+# An image of 72 layers: more than fit in one native overlay mount's
+# options (a page), so rl mounts it with fuse-overlayfs.
+rm -rf "$CACHE/many"
+"$CACHE/mkimage" -busybox /bin/busybox -layers 70 -o "$CACHE/many"
+tar -C "$CACHE/many" -cf "$CACHE/many-oci.tar" .
+chmod a+r "$CACHE/many-oci.tar"
 if [ "${1:-}" = --no-push ]; then
 	exit 0
 fi

@@ -56,6 +56,13 @@ func runHost(cfg *runConfig) error {
 		return err
 	}
 	path, rec := choice.path, choice.record
+	if rec != nil && cfg.Rootfs == "" {
+		// Perhaps without C (run_direct.go).
+		if done, err := runDirect(cfg, rec); done {
+			rec.Close()
+			return err
+		}
+	}
 	trace("C chosen")
 	ucfg := userns.Config{Path: path, Args: os.Args, Verbose: verbose(), Setpgid: true}
 	if !cfg.Flags.interactive {

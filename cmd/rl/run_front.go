@@ -81,6 +81,7 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 		return nil, err
 	}
 	m.image = rec.Config
+	m.users, m.passwd, m.group = true, rec.Passwd, rec.Group
 	return m, nil
 }
 

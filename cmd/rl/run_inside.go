@@ -100,8 +100,9 @@ func runInside(cfg *runConfig) error {
 	}
 	// Order: I is gone before the rootfs is unmounted, and the rootfs is
 	// unmounted before its directory is removed.
-	defer func() { ctr.Close(); m.release(); os.RemoveAll(m.dir); trace("dir removed") }()
-	in, err := specInput(cfg, m.image, id, m.root, m.dir)
+	defer func() { ctr.Close(); m.release(); removeContainerDir(m.dir) }()
+	uid, gid := userns.HostIDs()
+	in, err := specInput(cfg, m, id, idView{uid: uid, gid: gid, uids: mapSize("/proc/self/uid_map"), gids: mapSize("/proc/self/gid_map")})
 	if err != nil {
 		return err
 	}
@@ -179,16 +180,43 @@ func startContainer(cfg *runConfig, cgroup *os.File, helpers *[]func()) (*contai
 
 // mounted is a container's root file system, mounted.
 type mounted struct {
-	root    string     // the rootfs
-	image   spec.Image // what the spec takes from the image's configuration
-	dir     string     // the container's directory (upper dir, hostname, ...)
-	release func()     // unmounts and unmarks; dir stays
+	root  string     // the rootfs
+	image spec.Image // what the spec takes from the image's configuration
+	// users: passwd and group hold the image's /etc/passwd and /etc/group
+	// (from its record, or read once); else specInput reads them.
+	users         bool
+	passwd, group string
+	dir           string // the container's directory (upper dir, hostname, ...)
+	release       func() // unmounts and unmarks; dir stays
 }
 
 // mountImage mounts an image's layers (found by imageRoot) as container
 // id's root: its directory in the store's graph root, the image marked in
 // use in the run root (rl rmi refuses it), the overlay.
 func mountImage(graphRoot, runRoot, imageID string, layers []string, id string) (*mounted, error) {
+	m, err := claimImage(graphRoot, runRoot, imageID, layers, id)
+	if err != nil {
+		return nil, err
+	}
+	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: m.dir, Driver: os.Getenv("RL_OVERLAY")})
+	if err != nil {
+		m.release()
+		os.RemoveAll(m.dir)
+		return nil, err
+	}
+	trace("rootfs mounted")
+	if verbose() {
+		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
+	}
+	unmark := m.release
+	m.root, m.release = rfs.Path, func() { rfs.Release(); trace("rootfs released"); unmark() }
+	return m, nil
+}
+
+// claimImage makes container id's directory, marks the image in use and
+// checks its layers are all there; the mounted it returns has no root
+// yet, and its release unmarks.
+func claimImage(graphRoot, runRoot, imageID string, layers []string, id string) (*mounted, error) {
 	dir, err := containerDir(filepath.Join(graphRoot, "rl-containers"), id)
 	if err != nil {
 		return nil, err
@@ -209,17 +237,36 @@ func mountImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 				"run again: rl pulls it if --pull allows"}
 		}
 	}
-	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: dir, Driver: os.Getenv("RL_OVERLAY")})
-	if err != nil {
-		unmark()
-		os.RemoveAll(dir)
-		return nil, err
+	return &mounted{dir: dir, release: unmark}, nil
+}
+
+// removeDir removes a container's directory. overlayfs leaves work/work
+// (and what it makes in it) with mode 0: C may enter it (uid 0 of its
+// namespace, CAP_DAC_OVERRIDE), P on the host may not, but the user owns
+// it and may chmod it, as any directory the container made unreadable
+// (P removes only directories of single-uid runs, where every file is
+// the user's: run_direct.go).
+func removeDir(dir string) error {
+	os.Chmod(filepath.Join(dir, "work", "work"), 0o700)
+	if os.RemoveAll(dir) == nil {
+		return nil
 	}
-	trace("rootfs mounted")
-	if verbose() {
-		fmt.Fprintf(os.Stderr, "rl: rootfs: %s overlay, container %s\n", rfs.Driver, id[:min(12, len(id))])
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
+
+// removeContainerDir removes the directory of the container that ran,
+// and says so if it cannot.
+func removeContainerDir(dir string) {
+	if err := removeDir(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "rl: warning: removing the container's directory: %v\n", err)
 	}
-	return &mounted{root: rfs.Path, dir: dir, release: func() { rfs.Release(); trace("rootfs released"); unmark() }}, nil
+	trace("dir removed")
 }
 
 // containerDir makes the directory of container id below base, with a
@@ -245,7 +292,9 @@ func containerDir(base, id string) (string, error) {
 	dead := setAsideStale(base)
 	defer func() {
 		for _, d := range dead {
-			os.RemoveAll(d)
+			// (A directory of a subuid run may hold files P cannot
+			// remove: the next run through C does.)
+			removeDir(d)
 		}
 	}()
 	dir := filepath.Join(base, id)
@@ -298,13 +347,23 @@ func runtimeBase() (string, error) {
 	return filepath.Join(dir, "containers"), nil
 }
 
+// idView is the user's host uid and gid, and the sizes of the uid and gid
+// maps of the user namespace the container's is made in (or will be).
+type idView struct {
+	uid, gid   int
+	uids, gids uint32
+}
+
 // specInput gathers what spec.Build needs from the rootfs and the host.
-func specInput(cfg *runConfig, img spec.Image, id, root, dir string) (spec.Input, error) {
-	uid, gid := userns.HostIDs()
-	in := spec.Input{Options: cfg.Opts, Image: img, ID: newIDIfName(id), Rootfs: root,
-		HostUID: uint32(uid), HostGID: uint32(gid), UIDs: mapSize("/proc/self/uid_map"), GIDs: mapSize("/proc/self/gid_map")}
-	in.Passwd = readInRoot(root, "/etc/passwd")
-	in.Group = readInRoot(root, "/etc/group")
+func specInput(cfg *runConfig, m *mounted, id string, ids idView) (spec.Input, error) {
+	root, dir, uid, gid := m.root, m.dir, ids.uid, ids.gid
+	in := spec.Input{Options: cfg.Opts, Image: m.image, ID: newIDIfName(id), Rootfs: root,
+		HostUID: uint32(uid), HostGID: uint32(gid), UIDs: ids.uids, GIDs: ids.gids}
+	in.Passwd, in.Group = m.passwd, m.group
+	if !m.users {
+		in.Passwd = readInRoot(root, "/etc/passwd")
+		in.Group = readInRoot(root, "/etc/group")
+	}
 	if cfg.Opts.KeepID {
 		in.HostUser, in.HostHome = hostUser(uid)
 		if !spec.HasUID(in.Passwd, uint32(uid)) {

@@ -55,15 +55,19 @@ func imageRoot(cfg *runConfig, id string) (*mounted, error) {
 	trace("layers found, store closed")
 	c := img.Config
 	config := spec.Image{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir}
-	if rec != nil {
-		rec.ImageID, rec.Layers, rec.Config = img.ID, layers, config
-		saveRecord(rec)
-	}
 	m, err := mountImage(graphRoot, runRoot, img.ID, layers, id)
 	if err != nil {
 		return nil, err
 	}
 	m.image = config
+	// The image's users as its rootfs shows them (the upper directory is
+	// new and empty), read once for the Spec and the record.
+	m.users, m.passwd, m.group = true, readInRoot(m.root, "/etc/passwd"), readInRoot(m.root, "/etc/group")
+	if rec != nil {
+		rec.ImageID, rec.Layers, rec.Config = img.ID, layers, config
+		rec.Users, rec.Passwd, rec.Group = true, m.passwd, m.group
+		saveRecord(rec)
+	}
 	return m, nil
 }
 

@@ -2,7 +2,10 @@
 
 package main
 
-import "errors"
+import (
+	"errors"
+	"os"
+)
 
 // cBinary is the program that runs as C: "" is this one.
 func cBinary() (string, error) { return "", nil }
@@ -16,3 +19,6 @@ func releaseCore() {}
 
 // execCore: this build implements every command itself.
 func execCore() error { return errors.New("internal error: a command without an implementation") }
+
+// runDirect: without a record there is no direct start (run_direct.go).
+func runDirect(*runConfig, *os.File) (bool, error) { return false, nil }

@@ -24,6 +24,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"rl/overlay"
 )
 
 // File descriptors I gets from its parent.
@@ -49,8 +51,12 @@ const BeforeExecAnnotation = "io.rl.before-exec"
 // ms of its start here, a Config 0.5 ms. ConfigOf is the only way from one
 // to the other.
 type Config struct {
-	Root          string // the rootfs, in C's (and I's) mount tree
-	ReadOnly      bool   // the rootfs mount is made read-only
+	Root string // the rootfs, in C's (and I's) mount tree
+	// Overlay, when set, is mounted on Root by I first of all: P started
+	// I directly, and no C mounted the rootfs (cmd/rl/run_direct.go).
+	// ConfigOf leaves it unset; the caller sets it.
+	Overlay       *Overlay
+	ReadOnly      bool // the rootfs mount is made read-only
 	Hostname      string
 	Mounts        []specs.Mount
 	NetNS         bool // I has its own net namespace: bring lo up
@@ -86,10 +92,20 @@ func ConfigOf(s *specs.Spec) Config {
 	return c
 }
 
+// Overlay is a native overlayfs mount (package overlay): lower
+// directories top first, and the upper and work directories.
+type Overlay struct {
+	Lowers      []string
+	Upper, Work string
+}
+
 type Report struct {
 	Code int    // 125 set-up failed, 126 cannot invoke, 127 not found
 	Msg  string // one line
 	Hint string `json:",omitempty"`
+	// Overlay: the overlay mount failed (Config.Overlay); C's way of
+	// mounting, which can fall back to fuse-overlayfs, may still work.
+	Overlay bool `json:",omitempty"`
 }
 
 // Main is the entry point of I (rl-init, or `rl __init`); it returns only
@@ -106,6 +122,8 @@ func Main() int {
 	trace("I: spec received")
 	err = start(&c, sock)
 	r := Report{Code: 125, Msg: err.Error()}
+	var oe *overlayError
+	r.Overlay = errors.As(err, &oe)
 	var ce *codedError
 	if errors.As(err, &ce) {
 		r.Code = ce.code
@@ -126,6 +144,13 @@ func start(s *Config, sock *os.File) error {
 	// of the mount tree a slave before mounting anything.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("making / a slave mount: %w", err)
+	}
+	if o := s.Overlay; o != nil {
+		// The rootfs, in this mount namespace only: it goes with it.
+		if err := overlay.Mount(o.Lowers, o.Upper, o.Work, root); err != nil {
+			return &overlayError{err}
+		}
+		trace("I: rootfs mounted")
 	}
 	// pivot_root needs the new root to be a mount point of its own.
 	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -149,12 +174,6 @@ func start(s *Config, sock *os.File) error {
 	trace("I: mounts done")
 	if err := pivotRoot(root); err != nil {
 		return err
-	}
-	if s.ReadOnly {
-		// Only the root mount: /dev, /proc, volumes keep their own flags.
-		if err := unix.MountSetattr(-1, "/", 0, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
-			return fmt.Errorf("making the rootfs read-only: %w", err)
-		}
 	}
 	if s.NetNS {
 		if err := loopbackUp(); err != nil {
@@ -181,6 +200,14 @@ func start(s *Config, sock *os.File) error {
 	}
 	if err := os.MkdirAll(s.Cwd, 0o755); err != nil {
 		return fmt.Errorf("creating the working directory %s: %w", s.Cwd, err)
+	}
+	// After the working directory is made: docker and podman make a
+	// missing one with --read-only too.
+	if s.ReadOnly {
+		// Only the root mount: /dev, /proc, volumes keep their own flags.
+		if err := unix.MountSetattr(-1, "/", 0, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+			return fmt.Errorf("making the rootfs read-only: %w", err)
+		}
 	}
 	// Order: the bounding set can only be reduced while CAP_SETPCAP is
 	// effective, i.e. before switching to a non-root user.
@@ -267,6 +294,10 @@ func pivotRoot(root string) error {
 	}
 	return unix.Chdir("/")
 }
+
+type overlayError struct{ error }
+
+func (e *overlayError) Unwrap() error { return e.error }
 
 type codedError struct {
 	code int

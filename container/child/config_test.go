@@ -44,10 +44,10 @@ func TestConfigOf(t *testing.T) {
 		}
 	}
 	// A field added to Config must be filled by ConfigOf: the full Spec
-	// leaves none of them zero.
+	// leaves none of them zero (but Overlay, which is not in a Spec).
 	v := reflect.ValueOf(ConfigOf(full))
 	for i := 0; i < v.NumField(); i++ {
-		if v.Field(i).IsZero() {
+		if v.Field(i).IsZero() && v.Type().Field(i).Name != "Overlay" {
 			t.Errorf("ConfigOf leaves Config.%s zero", v.Type().Field(i).Name)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 //
 //	rl-config N
 //	root "/r"
+//	overlay "upper" "work" "lower"...
 //	readonly
 //	hostname "h"
 //	mount "/dest" "type" "source" "opt"...
@@ -49,6 +50,9 @@ func WriteConfig(w io.Writer, c Config) error {
 		}
 	}
 	one("root", c.Root)
+	if o := c.Overlay; o != nil {
+		l.Line("overlay", append([]string{o.Upper, o.Work}, o.Lowers...))
+	}
 	flag("readonly", c.ReadOnly)
 	one("hostname", c.Hostname)
 	for _, m := range c.Mounts {
@@ -150,6 +154,11 @@ func parseConfig(text string) (Config, error) {
 		switch key {
 		case "root":
 			return str(&c.Root)
+		case "overlay":
+			if len(vals) < 3 || words != nil {
+				return fmt.Errorf("%w: overlay", errConfig)
+			}
+			c.Overlay = &Overlay{Upper: vals[0], Work: vals[1], Lowers: vals[2:]}
 		case "readonly":
 			c.ReadOnly = true
 		case "hostname":

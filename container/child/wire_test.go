@@ -16,6 +16,7 @@ func TestWire(t *testing.T) {
 	adj, umask := -5, uint32(0o22)
 	odd := []string{"", "a  b", `"q"`, "new\nline", "tab\t", `back\`, "nul\x00", "ünï", "\xff"}
 	full := Config{Root: "/r oot", ReadOnly: true, Hostname: "h",
+		Overlay: &Overlay{Upper: "/d/upper", Work: "/d/w\nork", Lowers: []string{"/l 2", "/l1"}},
 		Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"},
 			{Destination: "/x y", Type: "bind", Source: "/src\n", Options: []string{"rbind", "ro"}}},
 		NetNS: true, MaskedPaths: []string{"/proc/kcore"}, ReadonlyPaths: []string{"/proc/sys"},
@@ -47,7 +48,8 @@ func TestWire(t *testing.T) {
 		t.Errorf("WriteConfig took a mount with id mappings")
 	}
 	for _, msg := range []string{"", "rl-config\n", "rl-config -1\n", "rl-config 99999999999\n", "rl-config 10\nroot \"/\"",
-		"rl-config 8\nwhat \"x\"\n", "rl-config 9\nuser \"u\"\n", "rl-config 12\ncap \"all\" \"\"\n", "garbage that never ends with a newline"} {
+		"rl-config 8\nwhat \"x\"\n", "rl-config 9\nuser \"u\"\n", "rl-config 12\ncap \"all\" \"\"\n",
+		"rl-config 16\noverlay \"u\" \"w\"\n", "garbage that never ends with a newline"} {
 		if _, err := ReadConfig(strings.NewReader(msg)); err == nil {
 			t.Errorf("ReadConfig(%q) succeeded", msg)
 		}

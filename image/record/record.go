@@ -36,7 +36,8 @@ import (
 
 // Version is the format of the records this rl writes and reads: a record
 // of another rl (before an upgrade) is looked up again.
-const Version = 1
+// 2: the image's /etc/passwd and /etc/group (Users), for P's direct start.
+const Version = 2
 
 // Record is the answer of one lookup.
 type Record struct {
@@ -50,6 +51,11 @@ type Record struct {
 	RunRoot   string     // the store's run root (rl-in-use is there)
 	Layers    []string   // layer directories, top first (overlay lowerdir order)
 	Config    spec.Image // what rl run takes from the image's configuration
+	// Users says Passwd and Group were read: the image's /etc/passwd and
+	// /etc/group as its rootfs shows them ("" where it has none), which
+	// the Spec takes user names, groups and HOME from.
+	Users         bool
+	Passwd, Group string
 	// Images is the store's listing (rl images), in the record of the
 	// name "" (the listing record), which has no ImageID.
 	Images []Listed
@@ -298,7 +304,7 @@ func Read(f *os.File) (*Record, error) {
 	if r.Version != Version {
 		return nil, fmt.Errorf("reading %s: a record of another rl (format %d, not %d)", f.Name(), r.Version, Version)
 	}
-	if r.ImageID == "" && r.Name != "" || r.GraphRoot == "" || r.RunRoot == "" {
+	if r.Name != "" && (r.ImageID == "" || !r.Users) || r.GraphRoot == "" || r.RunRoot == "" {
 		return nil, fmt.Errorf("reading %s: incomplete record", f.Name())
 	}
 	return r, nil

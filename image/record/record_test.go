@@ -1,6 +1,7 @@
 package record
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -107,7 +108,7 @@ func TestSaveOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &Record{Name: "busybox", Env: Environment(), Stamps: stamps, ImageID: "abc", GraphRoot: "/g", RunRoot: "/r",
-		Layers: []string{"/g/overlay/2/diff", "/g/overlay/1/diff"}, Config: spec.Image{Cmd: []string{"sh"}, Env: []string{"A=1"}}}
+		Layers: []string{"/g/overlay/2/diff", "/g/overlay/1/diff"}, Config: spec.Image{Cmd: []string{"sh"}, Env: []string{"A=1"}}, Users: true, Passwd: "root:x:0:0::/root:/bin/sh\n"}
 	if err := r.Save(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestSaveOpen(t *testing.T) {
 		{"stale", "stale", func(*testing.T) { os.WriteFile(store, []byte("[1]"), 0o600) }},
 		{"of another rl", "another rl", func(*testing.T) { os.WriteFile(path, []byte("rl-record 0\n"), 0o600) }},
 		{"an old JSON record", "not a record", func(*testing.T) { os.WriteFile(path, []byte(`{"Version":1}`), 0o600) }},
-		{"incomplete", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte("rl-record 1\nname \"busybox\"\n"), 0o600) }},
+		{"incomplete", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte(fmt.Sprintf("rl-record %d\nname \"busybox\"\n", Version)), 0o600) }},
 		{"copied from another name", "another name", func(*testing.T) {
 			b, _ := os.ReadFile(path)
 			os.WriteFile(filepath.Join(dir, FileName("busybox:latest", Environment())), b, 0o600)
@@ -220,7 +221,8 @@ func TestText(t *testing.T) {
 			{Path: "/x\ny", Absent: true, Presence: true}},
 		Links: []Link{{Path: "$odd\n", Target: "/t"}}, ImageID: "abc", GraphRoot: "/g\"", RunRoot: "/r",
 		Layers: odd,
-		Config: spec.Image{User: "1000:1000", Env: odd, Entrypoint: []string{}, Cmd: odd, WorkingDir: "/w d"}}
+		Config: spec.Image{User: "1000:1000", Env: odd, Entrypoint: []string{}, Cmd: odd, WorkingDir: "/w d"},
+		Users:  true, Passwd: "root:x:0:0::/root:/bin/sh\nnul\x00:\xff\n", Group: ""}
 	got, err := unmarshal(string(r.marshal()))
 	if err != nil {
 		t.Fatal(err)
@@ -233,8 +235,14 @@ func TestText(t *testing.T) {
 	if got, _ := unmarshal(string(r.marshal())); got.Config.Entrypoint != nil || got.Config.Cmd != nil {
 		t.Errorf("nil Entrypoint/Cmd came back as %q, %q", got.Config.Entrypoint, got.Config.Cmd)
 	}
-	for _, bad := range []string{"", "{}", "rl-record x\n", "rl-record 1\nname \"a\" \"b\"\n", "rl-record 1\nname \"unterminated\n",
-		"rl-record 1\nstamp \"/p\" true\n", "rl-record 1\nwhat \"x\"\n", "rl-record 1\nlink \"a\"\n"} {
+	// A record without the image's users says so (an empty passwd is one).
+	r.Users, r.Passwd = false, ""
+	if got, _ := unmarshal(string(r.marshal())); got.Users {
+		t.Errorf("a record without users came back with them")
+	}
+	v := fmt.Sprintf("rl-record %d\n", Version)
+	for _, bad := range []string{"", "{}", "rl-record x\n", v + "name \"a\" \"b\"\n", v + "name \"unterminated\n",
+		v + "stamp \"/p\" true\n", v + "what \"x\"\n", v + "link \"a\"\n", v + "passwd \"a\" \"b\"\n"} {
 		if _, err := unmarshal(bad); err == nil {
 			t.Errorf("unmarshal(%q) succeeded", bad)
 		}

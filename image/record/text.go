@@ -25,6 +25,8 @@ import (
 //	entrypoint "sh"...   (absent: unset; bare: set and empty)
 //	cmd "-c"...
 //	workdir "/"
+//	passwd "root:x:0:0::/root:/bin/sh\n"   (absent: not read)
+//	group "root:x:0:\n"
 //	listed "ID" "DIGEST" "CREATED" SIZE   (the listing record: rl images)
 //	listedname "NAME"
 
@@ -63,6 +65,10 @@ func (r *Record) marshal() []byte {
 		w.Line("cmd", r.Config.Cmd)
 	}
 	one("workdir", r.Config.WorkingDir)
+	if r.Users {
+		one("passwd", r.Passwd)
+		one("group", r.Group)
+	}
 	for _, i := range r.Images {
 		created, _ := i.Created.MarshalText()
 		w.Line("listed", []string{i.ID, i.Digest, string(created)}, strconv.FormatInt(i.Size, 10))
@@ -151,6 +157,11 @@ func unmarshal(text string) (*Record, error) {
 			r.Config.Cmd = append([]string{}, vals...)
 		case "workdir":
 			return str(&r.Config.WorkingDir)
+		case "passwd":
+			r.Users = true
+			return str(&r.Passwd)
+		case "group":
+			return str(&r.Group)
 		case "listed":
 			var i Listed
 			if len(vals) != 3 || len(words) != 1 {

@@ -46,6 +46,7 @@ func main() {
 	out := flag.String("o", "", "output OCI layout directory")
 	hostile := flag.Bool("hostile", false, "add a layer that tries to write outside itself")
 	corrupt := flag.Bool("corrupt", false, "damage a layer blob after writing it")
+	extra := flag.Int("layers", 0, "add `N` layers of one small file each")
 	htpasswd := flag.String("htpasswd", "", "print a bcrypt htpasswd line for `USER:PASSWORD`")
 	flag.Parse()
 	if *htpasswd != "" {
@@ -71,6 +72,11 @@ func main() {
 			var h []byte
 			h, err = tarOf(hostileEntries)
 			layers = append(layers, h)
+		}
+		for i := 0; err == nil && i < *extra; i++ {
+			var l []byte
+			l, err = tarOf([]entry{{name: "layers/", mode: 0755}, {name: fmt.Sprintf("layers/%d", i), mode: 0644, body: fmt.Sprintf("%d\n", i)}})
+			layers = append(layers, l)
 		}
 	} else {
 		var b []byte
