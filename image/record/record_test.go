@@ -139,7 +139,9 @@ func TestSaveOpen(t *testing.T) {
 		{"stale", "stale", func(*testing.T) { os.WriteFile(store, []byte("[1]"), 0o600) }},
 		{"of another rl", "another rl", func(*testing.T) { os.WriteFile(path, []byte("rl-record 0\n"), 0o600) }},
 		{"an old JSON record", "not a record", func(*testing.T) { os.WriteFile(path, []byte(`{"Version":1}`), 0o600) }},
-		{"incomplete", "incomplete record", func(*testing.T) { os.WriteFile(path, []byte(fmt.Sprintf("rl-record %d\nname \"busybox\"\n", Version)), 0o600) }},
+		{"incomplete", "incomplete record", func(*testing.T) {
+			os.WriteFile(path, []byte(fmt.Sprintf("rl-record %d\nname \"busybox\"\n", Version)), 0o600)
+		}},
 		{"copied from another name", "another name", func(*testing.T) {
 			b, _ := os.ReadFile(path)
 			os.WriteFile(filepath.Join(dir, FileName("busybox:latest", Environment())), b, 0o600)
