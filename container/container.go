@@ -138,6 +138,9 @@ func (ctr *Container) Prepare() error {
 	return nil
 }
 
+// Pid is I's pid.
+func (ctr *Container) Pid() int { return ctr.cmd.Process.Pid }
+
 // Close kills I if Run did not run it to its end, stops what Prepare
 // started and lets go of signals. It may be called more than once, and on
 // a nil Container.
@@ -255,11 +258,19 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 		attr.UseCgroupFD, attr.CgroupFD = true, int(c.Cgroup.Fd())
 	}
 	if userNS {
-		// A nested namespace (--userns=keep-id). C is root of its parent
-		// namespace, so it may write multi-range maps itself; ambient
-		// capabilities carry I's full set over its execve as a non-root uid.
-		attr.UidMappings = sysMap(c.UIDMappings)
-		attr.GidMappings = sysMap(c.GIDMappings)
+		// A nested namespace (--userns=keep-id): C is root of its parent
+		// namespace, so it may write multi-range maps itself. Or a direct
+		// start's (P's, on the host): single-uid maps written by Go, or
+		// subuid maps written by newuidmap after I's execve. Ambient
+		// capabilities carry I's full set over its execve as a non-root
+		// (or unmapped) uid.
+		// Without maps (P's direct start with subuid mapping: newuidmap
+		// writes them after execve), none: Go writes any slice it gets,
+		// and an empty map is EINVAL.
+		if len(c.UIDMappings) > 0 {
+			attr.UidMappings = sysMap(c.UIDMappings)
+			attr.GidMappings = sysMap(c.GIDMappings)
+		}
 		// setgroups(2) stays denied where rl's own namespace denies it
 		// (single-uid mode); a child may not re-allow it.
 		attr.GidMappingsEnableSetgroups = !c.DenySetgroups && setgroupsAllowed()

@@ -244,16 +244,10 @@ func Start(cfg Config) (*Child, error) {
 	mapped := make(chan struct{})
 	var mapErr error
 	if plan.Mode == ModeSubuid {
-		// The two maps are independent: run both helpers at once (each
-		// is a setuid exec of a few ms), while Prepare runs.
+		// While Prepare runs.
 		go func() {
 			defer close(mapped)
-			gidErr := make(chan error, 1)
-			go func() { gidErr <- runHelper(plan.newgidmap, idmap.HelperArgs(cmd.Process.Pid, plan.GIDMap)) }()
-			mapErr = runHelper(plan.newuidmap, idmap.HelperArgs(cmd.Process.Pid, plan.UIDMap))
-			if gerr := <-gidErr; mapErr == nil {
-				mapErr = gerr
-			}
+			mapErr = plan.runHelpers(cmd.Process.Pid)
 		}()
 	} else {
 		close(mapped) // Go wrote the maps before C's execve
@@ -277,7 +271,7 @@ func Start(cfg Config) (*Child, error) {
 		return fail(fmt.Errorf("releasing the user namespace child: %w", err))
 	}
 	if <-mapped; mapErr != nil {
-		return fail(&hintError{mapErr, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"})
+		return fail(mapErr)
 	}
 	// Second byte: mapped.
 	if _, err := w.Write([]byte{1}); err != nil {
@@ -285,6 +279,32 @@ func Start(cfg Config) (*Child, error) {
 	}
 	w.Close()
 	return &Child{Cmd: cmd, Plan: plan}, nil
+}
+
+// Map writes the subuid maps of the process pid, which has a new user
+// namespace, with newuidmap and newgidmap (a single-uid plan's maps are
+// written by Go at clone, see Start).
+func (p *Plan) Map(pid int) error {
+	if p.Mode != ModeSubuid {
+		return fmt.Errorf("internal error: %s mapping with newuidmap", p.Mode)
+	}
+	return p.runHelpers(pid)
+}
+
+// runHelpers runs newuidmap and newgidmap for pid. The two maps are
+// independent: both helpers run at once (each is a setuid exec of a few
+// ms).
+func (p *Plan) runHelpers(pid int) error {
+	gidErr := make(chan error, 1)
+	go func() { gidErr <- runHelper(p.newgidmap, idmap.HelperArgs(pid, p.GIDMap)) }()
+	err := runHelper(p.newuidmap, idmap.HelperArgs(pid, p.UIDMap))
+	if gerr := <-gidErr; err == nil {
+		err = gerr
+	}
+	if err != nil {
+		return &hintError{err, "check /etc/subuid and /etc/subgid, or set RL_IDMAP=single to run with your uid only"}
+	}
+	return nil
 }
 
 func orFile(f, def *os.File) *os.File {

@@ -21,6 +21,8 @@ var commandTable = []*command{
 	// login and logout run on the host: credentials need no user namespace.
 	{Name: "login", Short: "Log in to a registry", Usage: "rl login [OPTIONS] REGISTRY"},
 	{Name: "logout", Short: "Log out of a registry", Usage: "rl logout [--all] [REGISTRY]"},
+	// Internal (not listed): a direct start's clean-up (run_direct.go).
+	{Name: rmdirCommand, Short: "Remove a container's directory (internal)", Usage: "rl " + rmdirCommand + " DIR", Serial: true},
 }
 
 // commands indexes commandTable by name and alias.

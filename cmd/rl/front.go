@@ -233,3 +233,20 @@ func writeCopy(dir, name, data string, replace bool) error {
 	}
 	return nil
 }
+
+// initForP is the executable of I for a direct start: the cached copy of
+// rl-init (see initForC), else a memfd (initBinary).
+func initForP() string {
+	f, err := cachedCopy("rl-init", initBuild)
+	if err != nil {
+		return initBinary()
+	}
+	defer f.Close()
+	// Out of the way of the fds I gets (3, 4), and kept open while P runs.
+	hi, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 100)
+	if err != nil {
+		return initBinary()
+	}
+	memfds["rl-init-copy"] = os.NewFile(uintptr(hi), "rl-init")
+	return fmt.Sprintf("/proc/self/fd/%d", hi)
+}

@@ -1,5 +1,3 @@
-//go:build rllight && rlfront
-
 package main
 
 import (
@@ -20,30 +18,28 @@ import (
 )
 
 // A direct start: P starts I itself, in a user namespace of I's own, and
-// there is no C. It is taken for a single-uid run of an image whose
-// record is fresh when the run needs nothing only C can do (directWhyNot).
-// Each Go program started costs ~7 ms here (a Go hello world: 6.6 ms of
-// CPU, 183 page faults of ~30 us), and C was one of three per start.
+// there is no C. It is taken for a run of an image whose record is fresh
+// when the run needs nothing only C can do (directWhyNot). Each Go
+// program started costs ~7 ms here (a Go hello world: 6.6 ms of CPU, 183
+// page faults of ~30 us), and C was one of three per start.
 //
 // What C did moves: P makes the container's directory and marks the image
 // in use (claimImage), builds the Spec (the image's /etc/passwd and
 // /etc/group come from the record, the rootfs not being mounted yet),
-// and waits; I mounts the overlay in its own mount namespace before the
-// rest of its set-up (child.Config.Overlay). The mount goes with that
-// namespace when the container's last process exits, and P removes the
-// directory. Single-uid only: every file the container can make in the
-// upper directory is then the user's, so P can remove them from the
-// host; with subuid mapping that takes a process in the user namespace,
-// which is what C is.
+// maps I (Go writes a single-uid map at clone; newuidmap and newgidmap
+// write subuid maps while I starts), and waits; I mounts the overlay in
+// its own mount namespace before the rest of its set-up
+// (child.Config.Overlay). The mount goes with that namespace when the
+// container's last process exits, and P removes the directory: every
+// file in it is the user's, but for files of other uids of a subuid
+// mapping, which only a process in such a namespace can remove: then P
+// runs one (removeDirectDir).
 
 // directWhyNot says why a run of an image with a fresh record needs C (""
-// when P can start it directly): mode is the user namespace mode
-// userns.Choose picked, kernel the kernel's release (uname -r), overlayEnv
-// RL_OVERLAY.
-func directWhyNot(cfg *runConfig, mode, kernel, overlayEnv string) string {
+// when P can start it directly): kernel is the kernel's release (uname
+// -r), overlayEnv RL_OVERLAY.
+func directWhyNot(cfg *runConfig, kernel, overlayEnv string) string {
 	switch {
-	case mode != userns.ModeSingle:
-		return "subuid mapping: the upper directory can hold files of other uids, which only C can remove"
 	case cfg.Cgroup:
 		return "limits or --stats-at-exit (C makes the cgroup)"
 	case cfg.Opts.KeepID:
@@ -90,7 +86,7 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 	if err != nil {
 		return false, nil // userns.Start says it again, with C's path
 	}
-	if why := directWhyNot(cfg, plan.Mode, kernelRelease(), os.Getenv("RL_OVERLAY")); why != "" {
+	if why := directWhyNot(cfg, kernelRelease(), os.Getenv("RL_OVERLAY")); why != "" {
 		if verbose() {
 			fmt.Fprintf(os.Stderr, "rl: starting the container through C: %s\n", why)
 		}
@@ -114,15 +110,51 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 }
 
 // startDirect starts I in the container's namespaces and a user namespace
-// of its own, single-uid mapped; it waits for the Spec.
+// of its own, mapped as plan says; it waits for the Spec.
 func startDirect(cfg *runConfig, plan *userns.Plan) (*container.Container, error) {
 	c := container.Config{Namespaces: append(spec.Namespaces(cfg.Opts), specs.LinuxNamespace{Type: specs.UserNamespace}),
-		UIDMappings: idMappings(plan.UIDMap), GIDMappings: idMappings(plan.GIDMap), DenySetgroups: true,
 		Init: initForP(), Argv0: os.Args[0]}
+	if plan.Mode == userns.ModeSingle {
+		// Go writes the maps between clone and I's execve.
+		c.UIDMappings, c.GIDMappings, c.DenySetgroups = idMappings(plan.UIDMap), idMappings(plan.GIDMap), true
+	}
 	if cfg.Flags.interactive {
 		c.Stdin = os.Stdin
 	}
-	return container.Start(c)
+	ctr, err := container.Start(c)
+	if err != nil || plan.Mode == userns.ModeSingle {
+		return ctr, err
+	}
+	// Subuid maps: newuidmap and newgidmap, while I starts. I executed
+	// unmapped, with its capabilities raised to ambient ones (as C does,
+	// see userns.Start), and waits for its configuration, which Run sends
+	// only now that it is mapped.
+	if err := plan.Map(ctr.Pid()); err != nil {
+		ctr.Close()
+		return nil, err
+	}
+	trace("I mapped")
+	return ctr, nil
+}
+
+// removeDirectDir removes the container's directory. With subuid mapping
+// its upper directory may hold files of other uids than the user's
+// (written by a non-root user in the container, or copied up from the
+// image), which P cannot remove: then a C of this program does, mapped as
+// the container was (~20 ms more, only for such containers).
+func removeDirectDir(dir string, plan *userns.Plan) {
+	err := removeDir(dir)
+	if err != nil && plan.Mode == userns.ModeSubuid {
+		var st int
+		st, err = userns.Reexec(userns.Config{Args: []string{os.Args[0], rmdirCommand, dir}, Env: serialEnv()})
+		if err == nil && st != 0 {
+			err = fmt.Errorf("rl %s exited with status %d", rmdirCommand, st)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "rl: warning: removing the container's directory: %v\n", err)
+	}
+	trace("dir removed")
 }
 
 // runDirectWith makes the container's directory, builds the Spec, starts
@@ -141,7 +173,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	defer func() { m.release(); removeContainerDir(m.dir) }()
+	defer func() { m.release(); removeDirectDir(m.dir, plan) }()
 	ov, err := overlayDirs(m.dir, r.Layers)
 	if err != nil {
 		return 0, err
@@ -152,7 +184,8 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 		fmt.Fprintf(os.Stderr, "rl: image %s: %s, from rl's record; started directly, container %s\n",
 			cfg.Image, r.ImageID[:min(12, len(r.ImageID))], id[:min(12, len(id))])
 	}
-	in, err := specInput(cfg, m, id, idView{uid: os.Getuid(), gid: os.Getgid(), uids: 1, gids: 1})
+	in, err := specInput(cfg, m, id, idView{uid: os.Getuid(), gid: os.Getgid(),
+		uids: uint32(min(idmap.Size(plan.UIDMap), 1<<32-1)), gids: uint32(min(idmap.Size(plan.GIDMap), 1<<32-1))})
 	if err != nil {
 		return 0, err
 	}
@@ -197,23 +230,6 @@ func overlayDirs(dir string, layers []string) (*child.Overlay, error) {
 		}
 	}
 	return o, nil
-}
-
-// initForP is the executable of I for a direct start: the cached copy of
-// rl-init (see initForC), else a memfd (initBinary).
-func initForP() string {
-	f, err := cachedCopy("rl-init", initBuild)
-	if err != nil {
-		return initBinary()
-	}
-	defer f.Close()
-	// Out of the way of the fds I gets (3, 4), and kept open while P runs.
-	hi, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 100)
-	if err != nil {
-		return initBinary()
-	}
-	memfds["rl-init-copy"] = os.NewFile(uintptr(hi), "rl-init")
-	return fmt.Sprintf("/proc/self/fd/%d", hi)
 }
 
 func idMappings(m []idmap.Mapping) []specs.LinuxIDMapping {

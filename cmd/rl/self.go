@@ -2,10 +2,7 @@
 
 package main
 
-import (
-	"errors"
-	"os"
-)
+import "errors"
 
 // cBinary is the program that runs as C: "" is this one.
 func cBinary() (string, error) { return "", nil }
@@ -20,5 +17,6 @@ func releaseCore() {}
 // execCore: this build implements every command itself.
 func execCore() error { return errors.New("internal error: a command without an implementation") }
 
-// runDirect: without a record there is no direct start (run_direct.go).
-func runDirect(*runConfig, *os.File) (bool, error) { return false, nil }
+// initForP: a direct start needs a record, which only the front reads
+// (cForRun), so this build never makes one; I would be initBinary.
+func initForP() string { return initBinary() }

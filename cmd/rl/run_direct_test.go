@@ -1,0 +1,51 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"rl/cgroupv2"
+	"rl/network"
+	"rl/spec"
+)
+
+func TestDirectWhyNot(t *testing.T) {
+	none := network.Mode{Kind: "none"}
+	for _, tc := range []struct {
+		name   string
+		cfg    runConfig
+		kernel string
+		env    string
+		want   string // a part of the reason; "" for a direct start
+	}{
+		{"plain", runConfig{Network: none}, "6.1.0-13-amd64", "", ""},
+		{"host network", runConfig{Network: network.Mode{Kind: "host"}}, "5.11.0", "native", ""},
+		{"-i", runConfig{Network: none, Flags: &runFlags{interactive: true}}, "6.18.44-fc", "", ""},
+		{"the default network", runConfig{Network: network.Mode{Kind: network.SlirpMode}}, "6.1", "", "network slirp4netns"},
+		{"limits", runConfig{Network: none, Cgroup: true, Limits: &cgroupv2.Limits{}}, "6.1", "", "limits"},
+		{"keep-id", runConfig{Network: none, Opts: spec.Options{KeepID: true}}, "6.1", "", "keep-id"},
+		{"-t", runConfig{Network: none, Opts: spec.Options{Terminal: true}}, "6.1", "", "-t"},
+		{"--dry-run", runConfig{Network: none, Flags: &runFlags{dryRun: true}}, "6.1", "", "--dry-run"},
+		{"fuse-overlayfs asked for", runConfig{Network: none}, "6.1", "fuse", "RL_OVERLAY=fuse"},
+		{"Linux 5.10", runConfig{Network: none}, "5.10.0-28-amd64", "", "userxattr"},
+		{"Linux 4.18 (RHEL 8)", runConfig{Network: none}, "4.18.0-513.el8.x86_64", "", "userxattr"},
+		{"an unreadable release", runConfig{Network: none}, "", "", "userxattr"},
+	} {
+		if tc.cfg.Flags == nil {
+			tc.cfg.Flags = &runFlags{}
+		}
+		got := directWhyNot(&tc.cfg, tc.kernel, tc.env)
+		if (got == "") != (tc.want == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: directWhyNot = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestKernelAtLeast(t *testing.T) {
+	for release, want := range map[string]bool{"5.11": true, "5.11.0-1-amd64": true, "5.10.200": false, "6.0": true,
+		"4.19.0": false, "10.1": true, "5": false, "": false, "x.y": false} {
+		if kernelAtLeast(release, 5, 11) != want {
+			t.Errorf("kernelAtLeast(%q, 5, 11) = %v", release, !want)
+		}
+	}
+}
