@@ -89,6 +89,10 @@ type Container struct {
 	// namespace of its own, and there is no C to mount it
 	// (cmd/rl/run_direct.go).
 	Overlay *child.Overlay
+	// Tap, when set before Run, is the tap device I makes for
+	// slirp4netns in its net namespace, which P cannot enter (a direct
+	// start): Config.Prepare runs once I has made it.
+	Tap string
 }
 
 // Start starts I in the container's new namespaces. I initialises while
@@ -169,15 +173,21 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 		ctr.Close()
 		return 0, err
 	}
-	if err := ctr.Prepare(); err != nil {
-		return fail(err)
+	// Order: with a Tap, Prepare (slirp4netns) runs once I has made it;
+	// otherwise now, before I gets its configuration.
+	if ctr.Tap == "" {
+		if err := ctr.Prepare(); err != nil {
+			return fail(err)
+		}
 	}
-	if ready := ctr.ready; ready != nil {
+	if ctr.ready != nil || ctr.prepare != nil {
 		// The helper gets ready while I sets up; the command waits.
 		before := beforeExec
 		beforeExec = func() error {
-			if err := ready(); err != nil {
-				return err
+			if ready := ctr.ready; ready != nil {
+				if err := ready(); err != nil {
+					return err
+				}
 			}
 			if before != nil {
 				return before()
@@ -195,7 +205,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	// until the relay below starts, none lost).
 	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
 	config := child.ConfigOf(s)
-	config.Overlay = ctr.Overlay
+	config.Overlay, config.Tap = ctr.Overlay, ctr.Tap
 	if err := child.WriteConfig(sock, config); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}
@@ -214,6 +224,13 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	var r child.Report
 	dec := json.NewDecoder(sock)
 	err := dec.Decode(&r)
+	if err == nil && r.Code == child.TapReady && ctr.Tap != "" {
+		if err := ctr.Prepare(); err != nil {
+			return fail(err)
+		}
+		r = child.Report{}
+		err = dec.Decode(&r)
+	}
 	if err == nil && r.Code == child.ReadyToExec && beforeExec != nil {
 		if err := beforeExec(); err != nil {
 			return fail(err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"rl/tap"
 )
 
 // ValidIP reports whether s is an IPv4 or IPv6 address.
@@ -27,18 +29,33 @@ type Slirp struct {
 	stderr bytes.Buffer
 }
 
-// StartSlirp starts slirp4netns for the net namespace of pid; Ready waits
-// until it has configured tap0 there. It runs as a child of C (inside rl's
-// user namespace, which owns the container's net namespace), with
-// Pdeathsig and an exit fd, so it ends with the container even when rl is
-// killed.
-func StartSlirp(pid int, m Mode) (*Slirp, error) {
+// SlirpConfig says which net namespace slirp4netns serves.
+type SlirpConfig struct {
+	PID  int // a process in the container's net namespace
+	Mode Mode
+	// UserNS: PID has a user namespace of its own, which owns its net
+	// namespace, and the caller runs on the host (P's direct start):
+	// slirp4netns joins that user namespace first (--userns-path), and
+	// the container has made tap0 itself (the caller may not enter its
+	// net namespace).
+	UserNS bool
+}
+
+// StartSlirp starts slirp4netns for the net namespace of c.PID; Ready
+// waits until it has configured tap0 there. It runs as a child of C
+// (inside rl's user namespace, which owns the container's net namespace)
+// or of P (c.UserNS), with Pdeathsig and an exit fd, so it ends with the
+// container even when rl is killed.
+func StartSlirp(c SlirpConfig) (*Slirp, error) {
+	pid, m := c.PID, c.Mode
 	path, err := exec.LookPath("slirp4netns")
 	if err != nil {
 		return nil, Check(m)
 	}
-	if err := persistentTap(pid, "tap0"); err != nil {
-		return nil, fmt.Errorf("slirp4netns: %w", err)
+	if !c.UserNS {
+		if err := persistentTap(pid, "tap0"); err != nil {
+			return nil, fmt.Errorf("slirp4netns: %w", err)
+		}
 	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
@@ -55,6 +72,9 @@ func StartSlirp(pid int, m Mode) (*Slirp, error) {
 	if !m.AllowHostLoopback {
 		args = append(args, "--disable-host-loopback")
 	}
+	if c.UserNS {
+		args = append(args, fmt.Sprintf("--userns-path=/proc/%d/ns/user", pid))
+	}
 	args = append(args, strconv.Itoa(pid), "tap0")
 	s := &Slirp{exit: exitW, done: make(chan struct{}), ready: make(chan error, 1)}
 	cmd := exec.Command(path, args...)
@@ -67,7 +87,14 @@ func StartSlirp(pid int, m Mode) (*Slirp, error) {
 	// propagated back into C and I where /tmp is a mount of its own (a
 	// tmpfs /tmp, as on Fedora or Arch), and its pivot_root then failed
 	// (the parent of the new root was shared).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL, Setpgid: true, Unshareflags: unix.CLONE_NEWNS}
+	// From the host (c.UserNS), the tree is the host's, not shared with
+	// the container's, and an unprivileged process may not unshare it:
+	// slirp4netns's sandbox makes its mount namespace in the container's
+	// user namespace, and its mounts stay there.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL, Setpgid: true}
+	if !c.UserNS {
+		cmd.SysProcAttr.Unshareflags = unix.CLONE_NEWNS
+	}
 	err = cmd.Start()
 	exitR.Close()
 	readyW.Close()
@@ -122,14 +149,8 @@ func (s *Slirp) Stop() {
 func (s *Slirp) Wait() { <-s.done }
 
 // persistentTap creates tap0 in the net namespace of pid, persistent
-// (TUNSETPERSIST), before slirp4netns starts; slirp4netns then attaches to
-// it instead of creating its own. Why: when the last fd of a tap device
-// that is not persistent is closed, the kernel unregisters the device
-// synchronously, which waits for RCU grace periods: slirp4netns's exit
-// took 20-30 ms here, all of it on rl's exit path. A persistent device
-// outlives slirp4netns's fd and goes with its net namespace, which the
-// kernel tears down in a worker once the container and slirp4netns are
-// gone (net/core/net_namespace.c, cleanup_net), off rl's path.
+// (package tap), before slirp4netns starts; slirp4netns then attaches to
+// it instead of creating its own.
 //
 // setns(2) into a net namespace is allowed for one thread of a Go
 // process; the thread is locked and thrown away afterwards (its goroutine
@@ -148,23 +169,7 @@ func persistentTap(pid int, name string) error {
 			if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 				return fmt.Errorf("entering the container's net namespace: %w", err)
 			}
-			fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return fmt.Errorf("opening /dev/net/tun: %w", err)
-			}
-			defer unix.Close(fd)
-			ifr, err := unix.NewIfreq(name)
-			if err != nil {
-				return err
-			}
-			ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
-			if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
-				return fmt.Errorf("creating %s: %w", name, err)
-			}
-			if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
-				return fmt.Errorf("making %s persistent: %w", name, err)
-			}
-			return nil
+			return tap.Create(name)
 		}()
 	}()
 	return <-errc

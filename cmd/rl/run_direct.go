@@ -48,8 +48,8 @@ func directWhyNot(cfg *runConfig, kernel, overlayEnv string) string {
 		return "-t (C relays the terminal's size)"
 	case cfg.Flags.dryRun:
 		return "--dry-run"
-	case cfg.Network.Kind != "none" && cfg.Network.Kind != "host":
-		return "network " + cfg.Network.Kind + " (C starts its helper)"
+	case len(cfg.Publish) > 0:
+		return "-p (rootlesskit's port driver is in rl's core)"
 	case overlayEnv != "" && overlayEnv != "native":
 		return "RL_OVERLAY=" + overlayEnv
 	case !kernelAtLeast(kernel, 5, 11):
@@ -111,9 +111,9 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 
 // startDirect starts I in the container's namespaces and a user namespace
 // of its own, mapped as plan says; it waits for the Spec.
-func startDirect(cfg *runConfig, plan *userns.Plan) (*container.Container, error) {
+func startDirect(cfg *runConfig, plan *userns.Plan, helpers *[]func()) (*container.Container, error) {
 	c := container.Config{Namespaces: append(spec.Namespaces(cfg.Opts), specs.LinuxNamespace{Type: specs.UserNamespace}),
-		Init: initForP(), Argv0: os.Args[0]}
+		Init: initForP(), Argv0: os.Args[0], Prepare: prepareNetwork(cfg, helpers, true)}
 	if plan.Mode == userns.ModeSingle {
 		// Go writes the maps between clone and I's execve.
 		c.UIDMappings, c.GIDMappings, c.DenySetgroups = idMappings(plan.UIDMap), idMappings(plan.GIDMap), true
@@ -122,8 +122,16 @@ func startDirect(cfg *runConfig, plan *userns.Plan) (*container.Container, error
 		c.Stdin = os.Stdin
 	}
 	ctr, err := container.Start(c)
-	if err != nil || plan.Mode == userns.ModeSingle {
-		return ctr, err
+	if err != nil {
+		return nil, err
+	}
+	if c.Prepare != nil {
+		// slirp4netns, from the host, attaches to a tap device that I
+		// makes (P cannot enter I's net namespace to make it).
+		ctr.Tap = "tap0"
+	}
+	if plan.Mode == userns.ModeSingle {
+		return ctr, nil
 	}
 	// Subuid maps: newuidmap and newgidmap, while I starts. I executed
 	// unmapped, with its capabilities raised to ambient ones (as C does,
@@ -160,6 +168,14 @@ func removeDirectDir(dir string, plan *userns.Plan) {
 // runDirectWith makes the container's directory, builds the Spec, starts
 // I and waits for the container; then it cleans up.
 func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error) {
+	// Last of all: wait for helpers that were told to stop (slirp4netns;
+	// their exit overlaps the rest of the clean-up).
+	var helpers []func()
+	defer func() {
+		for _, wait := range helpers {
+			wait()
+		}
+	}()
 	r, err := record.Read(rec)
 	if err != nil {
 		return 0, err
@@ -168,6 +184,10 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	id := newID()
 	if cfg.Flags.name != "" {
 		id = cfg.Flags.name
+	}
+	if verbose() {
+		fmt.Fprintf(os.Stderr, "rl: image %s: %s, from rl's record; started directly, container %s\n",
+			cfg.Image, r.ImageID[:min(12, len(r.ImageID))], id[:min(12, len(id))])
 	}
 	m, err := claimImage(r.GraphRoot, r.RunRoot, r.ImageID, r.Layers, id)
 	if err != nil {
@@ -181,8 +201,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	m.root, m.image = filepath.Join(m.dir, "merged"), r.Config
 	m.users, m.passwd, m.group = true, r.Passwd, r.Group
 	if verbose() {
-		fmt.Fprintf(os.Stderr, "rl: image %s: %s, from rl's record; started directly, container %s\n",
-			cfg.Image, r.ImageID[:min(12, len(r.ImageID))], id[:min(12, len(id))])
+		fmt.Fprintf(os.Stderr, "rl: rootfs: native overlay, container %s\n", id[:min(12, len(id))])
 	}
 	in, err := specInput(cfg, m, id, idView{uid: os.Getuid(), gid: os.Getgid(),
 		uids: uint32(min(idmap.Size(plan.UIDMap), 1<<32-1)), gids: uint32(min(idmap.Size(plan.GIDMap), 1<<32-1))})
@@ -200,7 +219,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	// each it writes to again. Started first, I's start overlapped P's
 	// work but cost more than it saved: 797 page faults per run against
 	// 733, 50.6-52.9 ms of CPU against 47.7 (perf stat, 30 runs).
-	ctr, err := startDirect(cfg, plan)
+	ctr, err := startDirect(cfg, plan, &helpers)
 	if err != nil {
 		return 0, err
 	}

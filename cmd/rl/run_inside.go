@@ -163,7 +163,7 @@ func startContainer(cfg *runConfig, cgroup *os.File, helpers *[]func()) (*contai
 		return nil, fmt.Errorf("making rl's mount tree shared: %w", err)
 	}
 	c := container.Config{Namespaces: spec.Namespaces(cfg.Opts), Init: initBinary(), Argv0: os.Args[0],
-		Prepare: prepareNetwork(cfg, helpers), Cgroup: cgroup}
+		Prepare: prepareNetwork(cfg, helpers, false), Cgroup: cgroup}
 	if cfg.Opts.KeepID { // (only then are rl's maps read: C may not be mapped yet otherwise)
 		uid, gid := userns.HostIDs()
 		c.UIDMappings, c.GIDMappings = spec.IDMappings(cfg.Opts, uint32(uid), uint32(gid),
@@ -405,14 +405,15 @@ func specInput(cfg *runConfig, m *mounted, id string, ids idView) (spec.Input, e
 }
 
 // prepareNetwork returns the hook that connects the container's net
-// namespace once its first process exists. Its clean-up stops
-// slirp4netns without waiting; the wait is appended to waits, for the end.
-func prepareNetwork(cfg *runConfig, waits *[]func()) func(int) (func() error, func(), error) {
+// namespace once its first process exists (fromHost: P's direct start,
+// see network.SlirpConfig.UserNS). Its clean-up stops slirp4netns without
+// waiting; the wait is appended to waits, for the end.
+func prepareNetwork(cfg *runConfig, waits *[]func(), fromHost bool) func(int) (func() error, func(), error) {
 	if cfg.Network.Kind != network.SlirpMode {
 		return nil
 	}
 	return func(pid int) (func() error, func(), error) {
-		sl, err := network.StartSlirp(pid, cfg.Network)
+		sl, err := network.StartSlirp(network.SlirpConfig{PID: pid, Mode: cfg.Network, UserNS: fromHost})
 		if err != nil {
 			return nil, nil, err
 		}

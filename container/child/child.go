@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rl/overlay"
+	"rl/tap"
 )
 
 // File descriptors I gets from its parent.
@@ -41,6 +42,10 @@ const (
 // left; it then waits for one byte from C.
 const ReadyToExec = -1
 
+// TapReady is the Code of the Report I sends once it has made
+// Config.Tap; it goes on with its set-up at once.
+const TapReady = -2
+
 // BeforeExecAnnotation in the Spec asks I for the ReadyToExec handshake.
 const BeforeExecAnnotation = "io.rl.before-exec"
 
@@ -52,6 +57,11 @@ const BeforeExecAnnotation = "io.rl.before-exec"
 // to the other.
 type Config struct {
 	Root string // the rootfs, in C's (and I's) mount tree
+	// Tap, when set, is a persistent tap device I makes in its net
+	// namespace first of all, then reports TapReady: P started I
+	// directly and cannot enter that namespace to make it for
+	// slirp4netns (package tap). ConfigOf leaves it unset too.
+	Tap string
 	// Overlay, when set, is mounted on Root by I first of all: P started
 	// I directly, and no C mounted the rootfs (cmd/rl/run_direct.go).
 	// ConfigOf leaves it unset; the caller sets it.
@@ -120,6 +130,16 @@ func Main() int {
 		return 125
 	}
 	trace("I: spec received")
+	if c.Tap != "" {
+		if err := tap.Create(c.Tap); err != nil {
+			err = fmt.Errorf("slirp4netns: %w", err)
+			json.NewEncoder(sock).Encode(Report{Code: 125, Msg: err.Error()})
+			return 125
+		}
+		if err := json.NewEncoder(sock).Encode(Report{Code: TapReady}); err != nil {
+			return 125
+		}
+	}
 	err = start(&c, sock)
 	r := Report{Code: 125, Msg: err.Error()}
 	var oe *overlayError

@@ -19,6 +19,7 @@ import (
 //	rl-config N
 //	root "/r"
 //	overlay "upper" "work" "lower"...
+//	tap "tap0"
 //	readonly
 //	hostname "h"
 //	mount "/dest" "type" "source" "opt"...
@@ -52,6 +53,9 @@ func WriteConfig(w io.Writer, c Config) error {
 	one("root", c.Root)
 	if o := c.Overlay; o != nil {
 		l.Line("overlay", append([]string{o.Upper, o.Work}, o.Lowers...))
+	}
+	if c.Tap != "" {
+		one("tap", c.Tap)
 	}
 	flag("readonly", c.ReadOnly)
 	one("hostname", c.Hostname)
@@ -159,6 +163,8 @@ func parseConfig(text string) (Config, error) {
 				return fmt.Errorf("%w: overlay", errConfig)
 			}
 			c.Overlay = &Overlay{Upper: vals[0], Work: vals[1], Lowers: vals[2:]}
+		case "tap":
+			return str(&c.Tap)
 		case "readonly":
 			c.ReadOnly = true
 		case "hostname":
