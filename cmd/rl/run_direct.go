@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -44,8 +45,6 @@ func directWhyNot(cfg *runConfig, kernel, overlayEnv string) string {
 		return "limits or --stats-at-exit (C makes the cgroup)"
 	case cfg.Opts.KeepID:
 		return "--userns=keep-id (C makes a nested user namespace)"
-	case cfg.Opts.Terminal:
-		return "-t (C relays the terminal's size)"
 	case cfg.Flags.dryRun:
 		return "--dry-run"
 	case len(cfg.Publish) > 0:
@@ -111,9 +110,12 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 
 // startDirect starts I in the container's namespaces and a user namespace
 // of its own, mapped as plan says; it waits for the Spec.
-func startDirect(cfg *runConfig, plan *userns.Plan, helpers *[]func()) (*container.Container, error) {
+func startDirect(cfg *runConfig, plan *userns.Plan, term *terminal, helpers *[]func()) (*container.Container, error) {
 	c := container.Config{Namespaces: append(spec.Namespaces(cfg.Opts), specs.LinuxNamespace{Type: specs.UserNamespace}),
 		Init: initForP(), Argv0: os.Args[0], Prepare: prepareNetwork(cfg, helpers, true)}
+	if term != nil {
+		c.Console = term.childEnd
+	}
 	if plan.Mode == userns.ModeSingle {
 		// Go writes the maps between clone and I's execve.
 		c.UIDMappings, c.GIDMappings, c.DenySetgroups = idMappings(plan.UIDMap), idMappings(plan.GIDMap), true
@@ -219,16 +221,41 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	// each it writes to again. Started first, I's start overlapped P's
 	// work but cost more than it saved: 797 page faults per run against
 	// 733, 50.6-52.9 ms of CPU against 47.7 (perf stat, 30 runs).
-	ctr, err := startDirect(cfg, plan, &helpers)
+	var term *terminal
+	if cfg.Opts.Terminal {
+		// P's own, as with C (tty.go); I sends it the pty master.
+		if term, err = newTerminal(cfg.Flags.interactive); err != nil {
+			return 0, err
+		}
+		defer term.Close() // (last: restores rl's terminal)
+	}
+	ctr, err := startDirect(cfg, plan, term, &helpers)
 	if err != nil {
 		return 0, err
 	}
 	// Order: I is gone (Run waited for it, or Close kills it), and with it
 	// its mount namespace and the overlay, before the directory goes.
 	defer ctr.Close()
+	if term != nil {
+		term.childEnd.Close()
+		go term.Serve()
+		// The pty follows rl's terminal's size (Run relays SIGWINCH to
+		// the container as well: its pid 1 ignores it).
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, unix.SIGWINCH)
+		defer signal.Stop(winch)
+		go func() {
+			for range winch {
+				term.Resize()
+			}
+		}()
+	}
 	ctr.Overlay = ov
 	st, err := ctr.Run(s, nil)
 	trace("container exited")
+	if term != nil {
+		term.Drain()
+	}
 	return st, err
 }
 

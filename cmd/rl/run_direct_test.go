@@ -25,7 +25,7 @@ func TestDirectWhyNot(t *testing.T) {
 		{"-p", runConfig{Network: network.Mode{Kind: network.SlirpMode}, Publish: []network.Port{{}}}, "6.1", "", "-p"},
 		{"limits", runConfig{Network: none, Cgroup: true, Limits: &cgroupv2.Limits{}}, "6.1", "", "limits"},
 		{"keep-id", runConfig{Network: none, Opts: spec.Options{KeepID: true}}, "6.1", "", "keep-id"},
-		{"-t", runConfig{Network: none, Opts: spec.Options{Terminal: true}}, "6.1", "", "-t"},
+		{"-t", runConfig{Network: none, Opts: spec.Options{Terminal: true}}, "6.1", "", ""},
 		{"--dry-run", runConfig{Network: none, Flags: &runFlags{dryRun: true}}, "6.1", "", "--dry-run"},
 		{"fuse-overlayfs asked for", runConfig{Network: none}, "6.1", "fuse", "RL_OVERLAY=fuse"},
 		{"Linux 5.10", runConfig{Network: none}, "5.10.0-28-amd64", "", "userxattr"},
