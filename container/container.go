@@ -84,6 +84,9 @@ type Container struct {
 	ready   func() error
 	cleanup func()
 	waited  bool
+	// console: the command has a pty, which P sizes itself on SIGWINCH;
+	// the signal is not relayed (a shell as pid 1 would get it twice).
+	console bool
 	// Overlay, when set before Run, is the rootfs I mounts itself, on
 	// the Spec's root, first of all: P starts I directly, in a user
 	// namespace of its own, and there is no C to mount it
@@ -110,7 +113,7 @@ func Start(c Config) (*Container, error) {
 	}
 	sock, childEnd := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
 	ctr := &Container{cmd: command(c, childEnd), sock: sock, sigs: make(chan os.Signal, 16), cleanup: func() {},
-		prepare: c.Prepare}
+		prepare: c.Prepare, console: c.Console != nil}
 	// Signals are not taken yet: until Run, C is still setting up (waiting
 	// for its maps or a store lock, pulling), and SIGINT or SIGTERM there
 	// end C as they always did; I dies with it (Pdeathsig).
@@ -215,6 +218,9 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 		for {
 			select {
 			case s := <-ctr.sigs:
+				if s == unix.SIGWINCH && ctr.console {
+					continue
+				}
 				cmd.Process.Signal(s)
 			case <-done:
 				return

@@ -22,7 +22,7 @@ var commandTable = []*command{
 	{Name: "login", Short: "Log in to a registry", Usage: "rl login [OPTIONS] REGISTRY"},
 	{Name: "logout", Short: "Log out of a registry", Usage: "rl logout [--all] [REGISTRY]"},
 	// Internal (not listed): a direct start's clean-up (run_direct.go).
-	{Name: rmdirCommand, Short: "Remove a container's directory (internal)", Usage: "rl " + rmdirCommand + " DIR", Serial: true},
+	{Name: rmdirCommand, Short: "Remove a container's directory (internal)", Usage: "rl " + rmdirCommand + " DIR...", Serial: true},
 }
 
 // commands indexes commandTable by name and alias.

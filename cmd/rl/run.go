@@ -110,7 +110,7 @@ func runHost(cfg *runConfig) error {
 	trace("C started and mapped")
 	if term != nil {
 		term.childEnd.Close()
-		go term.Serve()
+		term.Start()
 	}
 	waited := make(chan struct{})
 	go func() {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -96,7 +97,8 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 	}
 	st, err := runDirectWith(cfg, plan, rec)
 	var ce *container.Error
-	if errors.As(err, &ce) && ce.R.Overlay {
+	var nc *needC
+	if errors.As(err, &ce) && ce.R.Overlay || errors.As(err, &nc) {
 		if verbose() {
 			fmt.Fprintf(os.Stderr, "rl: %v; trying again through C\n", err)
 		}
@@ -125,7 +127,9 @@ func startDirect(cfg *runConfig, plan *userns.Plan, term *terminal, helpers *[]f
 	}
 	ctr, err := container.Start(c)
 	if err != nil {
-		return nil, err
+		// A host that forbids user namespaces (or this clone) says so
+		// through C's way, with its hint.
+		return nil, &needC{err}
 	}
 	if c.Prepare != nil {
 		// slirp4netns, from the host, attaches to a tap device that I
@@ -151,14 +155,30 @@ func startDirect(cfg *runConfig, plan *userns.Plan, term *terminal, helpers *[]f
 // its upper directory may hold files of other uids than the user's
 // (written by a non-root user in the container, or copied up from the
 // image), which P cannot remove: then a C of this program does, mapped as
-// the container was (~20 ms more, only for such containers).
+// the container was (~20 ms more, only for such containers), and with it
+// the directories of killed subuid runs that P could not remove either
+// (containerDir sets them aside as .dead-*; without this they would wait
+// for a run through C).
 func removeDirectDir(dir string, plan *userns.Plan) {
 	err := removeDir(dir)
-	if err != nil && plan.Mode == userns.ModeSubuid {
-		var st int
-		st, err = userns.Reexec(userns.Config{Args: []string{os.Args[0], rmdirCommand, dir}, Env: serialEnv()})
-		if err == nil && st != 0 {
-			err = fmt.Errorf("rl %s exited with status %d", rmdirCommand, st)
+	if plan.Mode == userns.ModeSubuid {
+		var left []string
+		if err != nil {
+			left = append(left, dir)
+		}
+		base := filepath.Dir(dir)
+		ents, _ := os.ReadDir(base)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".dead-") {
+				left = append(left, filepath.Join(base, e.Name()))
+			}
+		}
+		if len(left) > 0 {
+			var st int
+			st, err = userns.Reexec(userns.Config{Args: append([]string{os.Args[0], rmdirCommand}, left...), Env: serialEnv()})
+			if err == nil && st != 0 {
+				err = fmt.Errorf("rl %s exited with status %d", rmdirCommand, st)
+			}
 		}
 	}
 	if err != nil {
@@ -238,9 +258,9 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	defer ctr.Close()
 	if term != nil {
 		term.childEnd.Close()
-		go term.Serve()
-		// The pty follows rl's terminal's size (Run relays SIGWINCH to
-		// the container as well: its pid 1 ignores it).
+		term.Start()
+		// The pty follows rl's terminal's size (Run does not relay
+		// SIGWINCH to a container with a console).
 		winch := make(chan os.Signal, 1)
 		signal.Notify(winch, unix.SIGWINCH)
 		defer signal.Stop(winch)
@@ -258,6 +278,11 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	}
 	return st, err
 }
+
+// needC is a failure of the direct start that C's way may not have.
+type needC struct{ error }
+
+func (e *needC) Unwrap() error { return e.error }
 
 // overlayDirs makes the upper, work and merged directories in dir, and
 // says what I mounts.

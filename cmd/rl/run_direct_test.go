@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"rl/cgroupv2"
 	"rl/network"
@@ -48,5 +52,59 @@ func TestKernelAtLeast(t *testing.T) {
 		if kernelAtLeast(release, 5, 11) != want {
 			t.Errorf("kernelAtLeast(%q, 5, 11) = %v", release, !want)
 		}
+	}
+}
+
+// TestRemoveDir removes what a container can leave in its directory
+// without privileges: directories without permissions, a tree deeper
+// than PATH_MAX with one of those at the bottom, and a symlink out of it,
+// which is removed and not followed.
+func TestRemoveDir(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "ctr")
+	outside := filepath.Join(base, "outside")
+	for _, d := range []string{"work/work/incompat/volatile", "upper/locked/in", "upper/readonly"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(outside, 0o755)
+	os.WriteFile(filepath.Join(outside, "keep"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "upper/readonly/f"), []byte("x"), 0o644)
+	os.Symlink(outside, filepath.Join(dir, "upper/out"))
+	// A deep tree, made by fd: its path is longer than PATH_MAX.
+	fd, err := unix.Open(filepath.Join(dir, "upper"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("d", 200)
+	for i := 0; i < 30; i++ {
+		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd = next
+	}
+	unix.Mkdirat(fd, "bottom", 0o755)
+	if f, err := unix.Openat(fd, "bottom/f", unix.O_CREAT|unix.O_WRONLY, 0o644); err == nil {
+		unix.Close(f)
+	}
+	unix.Fchmodat(fd, "bottom", 0, 0)
+	unix.Close(fd)
+	os.Chmod(filepath.Join(dir, "work/work"), 0)
+	os.Chmod(filepath.Join(dir, "upper/locked"), 0)
+	os.Chmod(filepath.Join(dir, "upper/readonly"), 0o500)
+	if err := removeDir(dir); err != nil {
+		t.Fatalf("removeDir: %v", err)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "keep")); err != nil {
+		t.Errorf("removeDir followed a symlink out: %v", err)
 	}
 }

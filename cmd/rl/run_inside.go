@@ -243,21 +243,62 @@ func claimImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 // removeDir removes a container's directory. overlayfs leaves work/work
 // (and what it makes in it) with mode 0: C may enter it (uid 0 of its
 // namespace, CAP_DAC_OVERRIDE), P on the host may not, but the user owns
-// it and may chmod it, as any directory the container made unreadable
-// (P removes only directories of single-uid runs, where every file is
-// the user's: run_direct.go).
+// it and may chmod it, as any directory the container made unreadable or
+// read-only (P's direct start: every file is the user's but files of
+// other uids of a subuid mapping, see removeDirectDir).
 func removeDir(dir string) error {
 	os.Chmod(filepath.Join(dir, "work", "work"), 0o700)
 	if os.RemoveAll(dir) == nil {
 		return nil
 	}
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if d != nil && d.IsDir() {
-			os.Chmod(p, 0o700)
-		}
+	parent, err := unix.Open(filepath.Dir(dir), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: filepath.Dir(dir), Err: err}
+	}
+	defer unix.Close(parent)
+	if err := removeAt(parent, filepath.Base(dir)); err != nil {
+		return &os.PathError{Op: "remove", Path: dir, Err: err}
+	}
+	return nil
+}
+
+// removeAt removes name in the directory parent and everything below it,
+// opening each directory by its fd (O_NOFOLLOW), never by a path: a tree
+// deeper than PATH_MAX is removed too, and a directory without read,
+// write or search permission for its owner gets them first.
+func removeAt(parent int, name string) error {
+	err := unix.Unlinkat(parent, name, 0)
+	if err == nil || err == unix.ENOENT {
 		return nil
-	})
-	return os.RemoveAll(dir)
+	}
+	if err != unix.EISDIR {
+		return err
+	}
+	open := func() (int, error) {
+		return unix.Openat(parent, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	fd, err := open()
+	if err == unix.EACCES {
+		// (name is a directory, not a symlink: unlinkat said EISDIR.)
+		unix.Fchmodat(parent, name, 0o700, 0)
+		fd, err = open()
+	}
+	if err != nil {
+		return err
+	}
+	unix.Fchmod(fd, 0o700) // entries are unlinked: write and search
+	f := os.NewFile(uintptr(fd), name)
+	names, err := f.Readdirnames(-1)
+	for _, n := range names {
+		if rerr := removeAt(fd, n); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	f.Close()
+	if err != nil {
+		return err
+	}
+	return unix.Unlinkat(parent, name, unix.AT_REMOVEDIR)
 }
 
 // removeContainerDir removes the directory of the container that ran,

@@ -25,6 +25,7 @@ type terminal struct {
 	master              *os.File
 	restore             *term.State
 	outDone             chan struct{}
+	served              chan struct{} // closed when serve returns; nil before Start
 }
 
 func newTerminal(interactive bool) (*terminal, error) {
@@ -36,8 +37,20 @@ func newTerminal(interactive bool) (*terminal, error) {
 		interactive: interactive, outDone: make(chan struct{})}, nil
 }
 
-// Serve receives the pty master and copies until the container is done.
-func (t *terminal) Serve() {
+// Start serves the terminal (serve) in the background; Close waits for
+// that to end before it closes the socket: serve reads it by fd number,
+// which must not be reused meanwhile (a fallback to C makes a new
+// terminal at once).
+func (t *terminal) Start() {
+	t.served = make(chan struct{})
+	go func() {
+		defer close(t.served)
+		t.serve()
+	}()
+}
+
+// serve receives the pty master and copies until the container is done.
+func (t *terminal) serve() {
 	buf, oob := make([]byte, 1), make([]byte, unix.CmsgSpace(4))
 	_, oobn, _, _, err := unix.Recvmsg(int(t.parentEnd.Fd()), buf, oob, 0)
 	if err != nil || oobn == 0 {
@@ -102,8 +115,16 @@ func (t *terminal) Drain() {
 	}
 }
 
-// Close restores rl's terminal.
+// Close restores rl's terminal. serve has returned by then, or returns
+// soon: every other end of the socket is closed once the container's
+// processes are gone (P closed its own after starting them).
 func (t *terminal) Close() {
+	if t.served != nil {
+		select {
+		case <-t.served:
+		case <-time.After(2 * time.Second):
+		}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.restore != nil {

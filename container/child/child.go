@@ -58,7 +58,7 @@ const BeforeExecAnnotation = "io.rl.before-exec"
 type Config struct {
 	Root string // the rootfs, in C's (and I's) mount tree
 	// Tap, when set, is a persistent tap device I makes in its net
-	// namespace first of all, then reports TapReady: P started I
+	// namespace once the overlay is mounted, then reports TapReady: P started I
 	// directly and cannot enter that namespace to make it for
 	// slirp4netns (package tap). ConfigOf leaves it unset too.
 	Tap string
@@ -130,16 +130,6 @@ func Main() int {
 		return 125
 	}
 	trace("I: spec received")
-	if c.Tap != "" {
-		if err := tap.Create(c.Tap); err != nil {
-			err = fmt.Errorf("slirp4netns: %w", err)
-			json.NewEncoder(sock).Encode(Report{Code: 125, Msg: err.Error()})
-			return 125
-		}
-		if err := json.NewEncoder(sock).Encode(Report{Code: TapReady}); err != nil {
-			return 125
-		}
-	}
 	err = start(&c, sock)
 	r := Report{Code: 125, Msg: err.Error()}
 	var oe *overlayError
@@ -171,6 +161,15 @@ func start(s *Config, sock *os.File) error {
 			return &overlayError{err}
 		}
 		trace("I: rootfs mounted")
+	}
+	if s.Tap != "" {
+		// After the overlay: if that fails, P starts no slirp4netns.
+		if err := tap.Create(s.Tap); err != nil {
+			return fmt.Errorf("slirp4netns: %w", err)
+		}
+		if err := json.NewEncoder(sock).Encode(Report{Code: TapReady}); err != nil {
+			return fmt.Errorf("telling rl the tap device is ready: %w", err)
+		}
 	}
 	// pivot_root needs the new root to be a mount point of its own.
 	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
