@@ -56,10 +56,12 @@ func runHost(cfg *runConfig) error {
 		return err
 	}
 	path, rec := choice.path, choice.record
-	if rec != nil && cfg.Rootfs == "" {
+	if rec != nil || cfg.Rootfs != "" {
 		// Perhaps without C (run_direct.go).
 		if done, err := runDirect(cfg, rec); done {
-			rec.Close()
+			if rec != nil {
+				rec.Close()
+			}
 			return err
 		}
 	}

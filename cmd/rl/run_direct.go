@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"rl/cgroupv2"
 	"rl/container"
 	"rl/container/child"
 	"rl/idmap"
@@ -37,19 +38,26 @@ import (
 // mapping, which only a process in such a namespace can remove: then P
 // runs one (removeDirectDir).
 
-// directWhyNot says why a run of an image with a fresh record needs C (""
-// when P can start it directly): kernel is the kernel's release (uname
-// -r), overlayEnv RL_OVERLAY.
+// directWhyNot says why a run of an image with a fresh record, or of a
+// --rootfs directory, needs C ("" when P can start it directly): kernel
+// is the kernel's release (uname -r), overlayEnv RL_OVERLAY.
 func directWhyNot(cfg *runConfig, kernel, overlayEnv string) string {
 	switch {
-	case cfg.Cgroup:
-		return "limits or --stats-at-exit (C makes the cgroup)"
 	case cfg.Opts.KeepID:
 		return "--userns=keep-id (C makes a nested user namespace)"
 	case cfg.Flags.dryRun:
 		return "--dry-run"
 	case len(cfg.Publish) > 0:
 		return "-p (rootlesskit's port driver is in rl's core)"
+	case cfg.Limits != nil && cfg.Limits.CpusetCPUs != "":
+		// Enabling cpuset moves every process of rl's cgroup, and the
+		// kernel lets only a process with a superset of their permitted
+		// capabilities move them (cpuset_can_attach, cap_safe_nice): C
+		// has all of them in its namespace, P none. Seen in the VM, whose
+		// delegated cgroup also holds su, a root process.
+		return "--cpuset-cpus (enabling cpuset needs C's capabilities)"
+	case cfg.Rootfs != "":
+		return "" // no overlay
 	case overlayEnv != "" && overlayEnv != "native":
 		return "RL_OVERLAY=" + overlayEnv
 	case !kernelAtLeast(kernel, 5, 11):
@@ -112,11 +120,18 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 
 // startDirect starts I in the container's namespaces and a user namespace
 // of its own, mapped as plan says; it waits for the Spec.
-func startDirect(cfg *runConfig, plan *userns.Plan, term *terminal, helpers *[]func()) (*container.Container, error) {
+// directIO is what I gets of P's besides its namespaces: the terminal
+// (-t) and the cgroup to be created in (limits).
+type directIO struct {
+	term   *terminal
+	cgroup *os.File
+}
+
+func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func()) (*container.Container, error) {
 	c := container.Config{Namespaces: append(spec.Namespaces(cfg.Opts), specs.LinuxNamespace{Type: specs.UserNamespace}),
-		Init: initForP(), Argv0: os.Args[0], Prepare: prepareNetwork(cfg, helpers, true)}
-	if term != nil {
-		c.Console = term.childEnd
+		Init: initForP(), Argv0: os.Args[0], Prepare: prepareNetwork(cfg, helpers, true), Cgroup: io.cgroup}
+	if io.term != nil {
+		c.Console = io.term.childEnd
 	}
 	if plan.Mode == userns.ModeSingle {
 		// Go writes the maps between clone and I's execve.
@@ -159,9 +174,10 @@ func startDirect(cfg *runConfig, plan *userns.Plan, term *terminal, helpers *[]f
 // the directories of killed subuid runs that P could not remove either
 // (containerDir sets them aside as .dead-*; without this they would wait
 // for a run through C).
-func removeDirectDir(dir string, plan *userns.Plan) {
+func removeDirectDir(dir string, plan *userns.Plan, store bool) {
 	err := removeDir(dir)
-	if plan.Mode == userns.ModeSubuid {
+	// (A --rootfs container's directory holds only files P wrote.)
+	if plan.Mode == userns.ModeSubuid && store {
 		var left []string
 		if err != nil {
 			left = append(left, dir)
@@ -187,8 +203,8 @@ func removeDirectDir(dir string, plan *userns.Plan) {
 	trace("dir removed")
 }
 
-// runDirectWith makes the container's directory, builds the Spec, starts
-// I and waits for the container; then it cleans up.
+// runDirectWith makes the container's directory, builds the Spec, makes
+// the cgroup, starts I and waits for the container; then it cleans up.
 func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error) {
 	// Last of all: wait for helpers that were told to stop (slirp4netns;
 	// their exit overlaps the rest of the clean-up).
@@ -198,33 +214,15 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 			wait()
 		}
 	}()
-	r, err := record.Read(rec)
-	if err != nil {
-		return 0, err
-	}
-	trace("record read")
 	id := newID()
 	if cfg.Flags.name != "" {
 		id = cfg.Flags.name
 	}
-	if verbose() {
-		fmt.Fprintf(os.Stderr, "rl: image %s: %s, from rl's record; started directly, container %s\n",
-			cfg.Image, r.ImageID[:min(12, len(r.ImageID))], id[:min(12, len(id))])
-	}
-	m, err := claimImage(r.GraphRoot, r.RunRoot, r.ImageID, r.Layers, id)
+	m, ov, err := directRoot(cfg, rec, id)
 	if err != nil {
 		return 0, err
 	}
-	defer func() { m.release(); removeDirectDir(m.dir, plan) }()
-	ov, err := overlayDirs(m.dir, r.Layers)
-	if err != nil {
-		return 0, err
-	}
-	m.root, m.image = filepath.Join(m.dir, "merged"), r.Config
-	m.users, m.passwd, m.group = true, r.Passwd, r.Group
-	if verbose() {
-		fmt.Fprintf(os.Stderr, "rl: rootfs: native overlay, container %s\n", id[:min(12, len(id))])
-	}
+	defer func() { m.release(); removeDirectDir(m.dir, plan, cfg.Rootfs == "") }()
 	in, err := specInput(cfg, m, id, idView{uid: os.Getuid(), gid: os.Getgid(),
 		uids: uint32(min(idmap.Size(plan.UIDMap), 1<<32-1)), gids: uint32(min(idmap.Size(plan.GIDMap), 1<<32-1))})
 	if err != nil {
@@ -235,12 +233,30 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 		return 0, &usageError{Msg: "run: " + err.Error(), Code: exitRLFailed}
 	}
 	trace("spec built")
-	// I starts last, when P has done all its work: the fork cannot be a
-	// vfork (Go does not vfork for a new user namespace), so the pages P
-	// has then become copy-on-write, and P pays a fault (~30 us here) for
-	// each it writes to again. Started first, I's start overlapped P's
-	// work but cost more than it saved: 797 page faults per run against
-	// 733, 50.6-52.9 ms of CPU against 47.7 (perf stat, 30 runs).
+	var cgroup *os.File
+	var beforeExec func() error
+	if cfg.Cgroup {
+		// After every check and before the command, as in C (runInside):
+		// the cgroup step may move rl's processes (cgroupv2.Create).
+		cg, err := cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
+			Accounting: []string{"memory", "pids", "cpu", "io"}})
+		if err != nil {
+			return 0, err
+		}
+		defer func() {
+			if err := cg.Remove(); err != nil {
+				fmt.Fprintln(os.Stderr, "rl: warning:", err)
+			}
+		}()
+		if cfg.Flags.statsAtExit {
+			defer func() { fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats()) }()
+		}
+		if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
+			beforeExec = func() error { return cg.SetPids(cfg.Limits) }
+		}
+		cgroup = cg.Dir()
+		trace("cgroup created")
+	}
 	var term *terminal
 	if cfg.Opts.Terminal {
 		// P's own, as with C (tty.go); I sends it the pty master.
@@ -249,7 +265,13 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 		}
 		defer term.Close() // (last: restores rl's terminal)
 	}
-	ctr, err := startDirect(cfg, plan, term, &helpers)
+	// I starts last, when P has done all its work: the fork cannot be a
+	// vfork (Go does not vfork for a new user namespace), so the pages P
+	// has then become copy-on-write, and P pays a fault (~30 us here) for
+	// each it writes to again. Started first, I's start overlapped P's
+	// work but cost more than it saved: 797 page faults per run against
+	// 733, 50.6-52.9 ms of CPU against 47.7 (perf stat, 30 runs).
+	ctr, err := startDirect(cfg, plan, directIO{term: term, cgroup: cgroup}, &helpers)
 	if err != nil {
 		return 0, err
 	}
@@ -271,12 +293,58 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 		}()
 	}
 	ctr.Overlay = ov
-	st, err := ctr.Run(s, nil)
+	st, err := ctr.Run(s, beforeExec)
 	trace("container exited")
 	if term != nil {
 		term.Drain()
 	}
 	return st, err
+}
+
+// directRoot makes container id's directory and says what its rootfs is:
+// the image's layers, from the record (which I mounts as ov), or the
+// --rootfs directory as it is (ov nil: I binds it).
+func directRoot(cfg *runConfig, rec *os.File, id string) (*mounted, *child.Overlay, error) {
+	short := id[:min(12, len(id))]
+	if cfg.Rootfs != "" {
+		base, err := runtimeBase()
+		if err != nil {
+			return nil, nil, err
+		}
+		dir, err := containerDir(base, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if verbose() {
+			fmt.Fprintf(os.Stderr, "rl: rootfs: %s as it is; started directly, container %s\n", cfg.Rootfs, short)
+		}
+		return &mounted{root: cfg.Rootfs, dir: dir, release: func() {}}, nil, nil
+	}
+	r, err := record.Read(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	trace("record read")
+	if verbose() {
+		fmt.Fprintf(os.Stderr, "rl: image %s: %s, from rl's record; started directly, container %s\n",
+			cfg.Image, r.ImageID[:min(12, len(r.ImageID))], short)
+	}
+	m, err := claimImage(r.GraphRoot, r.RunRoot, r.ImageID, r.Layers, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ov, err := overlayDirs(m.dir, r.Layers)
+	if err != nil {
+		m.release()
+		removeDir(m.dir)
+		return nil, nil, err
+	}
+	m.root, m.image = filepath.Join(m.dir, "merged"), r.Config
+	m.users, m.passwd, m.group = true, r.Passwd, r.Group
+	if verbose() {
+		fmt.Fprintf(os.Stderr, "rl: rootfs: native overlay, container %s\n", short)
+	}
+	return m, ov, nil
 }
 
 // needC is a failure of the direct start that C's way may not have.

@@ -372,6 +372,15 @@ func privateDir(dir string) error {
 	return nil
 }
 
+// hostUID is the user's uid on the host, in P (a direct start) and in C.
+func hostUID() int {
+	if userns.IsChild() {
+		uid, _ := userns.HostIDs()
+		return uid
+	}
+	return os.Getuid()
+}
+
 // runtimeBase holds the directories of --rootfs containers, which have no
 // store: $XDG_RUNTIME_DIR/rl, else $TMPDIR/rl-UID, each used only if it
 // is a private directory of the user's (privateDir), as containers/storage
@@ -379,7 +388,7 @@ func privateDir(dir string) error {
 func runtimeBase() (string, error) {
 	dir := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "rl")
 	if os.Getenv("XDG_RUNTIME_DIR") == "" {
-		uid, _ := userns.HostIDs()
+		uid := hostUID()
 		dir = filepath.Join(os.TempDir(), fmt.Sprintf("rl-%d", uid))
 	}
 	if err := privateDir(dir); err != nil {
