@@ -23,20 +23,19 @@ import (
 // A direct start: P starts I itself, in a user namespace of I's own, and
 // there is no C. It is taken for a run of an image whose record is fresh,
 // or of a --rootfs directory, when the run needs nothing only C can do
-// (directWhyNot). Each Go
-// program started costs ~7 ms here (a Go hello world: 6.6 ms of CPU, 183
-// page faults of ~30 us), and C was one of three per start.
+// (directWhyNot). Each Go program started costs ~7 ms here (a Go hello
+// world: 6.6 ms of CPU, 183 page faults of ~30 us), and C was one of
+// three per start.
 //
 // What C did moves: P makes the container's directory and marks the image
 // in use (claimImage), builds the Spec (the image's /etc/passwd and
 // /etc/group come from the record, the rootfs not being mounted yet),
-// maps I (Go writes a single-uid map at clone; newuidmap and newgidmap
-// write subuid maps while I starts), and waits; I mounts the overlay in
+// makes the cgroup for limits, maps I (Go writes a single-uid map at
+// clone; newuidmap and newgidmap write subuid maps while I starts), and
+// waits, serving the terminal for -t as before; I mounts the overlay in
 // its own mount namespace before the rest of its set-up
 // (child.Config.Overlay). The mount goes with that namespace when the
-// container's last process exits, and P removes the directory (with
-// limits, P makes the cgroup too, and -t is P's terminal as before):
-// every
+// container's last process exits, and P removes the directory: every
 // file in it is the user's, but for files of other uids of a subuid
 // mapping, which only a process in such a namespace can remove: then P
 // runs one (removeDirectDir).
