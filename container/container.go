@@ -96,6 +96,9 @@ type Container struct {
 	// slirp4netns in its net namespace, which P cannot enter (a direct
 	// start): Config.Prepare runs once I has made it.
 	Tap string
+	// PasswdLine, when set before Run, is appended by I to the rootfs's
+	// /etc/passwd once it has mounted it (a direct start's keep-id).
+	PasswdLine string
 }
 
 // Start starts I in the container's new namespaces. I initialises while
@@ -208,7 +211,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	// until the relay below starts, none lost).
 	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
 	config := child.ConfigOf(s)
-	config.Overlay, config.Tap = ctr.Overlay, ctr.Tap
+	config.Overlay, config.Tap, config.PasswdLine = ctr.Overlay, ctr.Tap, ctr.PasswdLine
 	if err := child.WriteConfig(sock, config); err != nil {
 		return fail(fmt.Errorf("sending the configuration to the container: %w", err))
 	}

@@ -195,3 +195,28 @@ func KeepID(id, size uint32) []Mapping {
 	}
 	return m
 }
+
+// Compose maps the ids of a namespace nested in another (inner, whose
+// HostIDs are ids of the outer namespace) straight to the outer
+// namespace's parent (through outer): the single namespace that shows the
+// same ids as the two. Ids of inner that outer does not map are an error.
+func Compose(inner, outer []Mapping) ([]Mapping, error) {
+	var out []Mapping
+	for _, in := range inner {
+		var covered uint64
+		for _, o := range outer {
+			lo := max(uint64(in.HostID), uint64(o.ContainerID))
+			hi := min(uint64(in.HostID)+uint64(in.Size), uint64(o.ContainerID)+uint64(o.Size))
+			if lo >= hi {
+				continue
+			}
+			out = append(out, Mapping{ContainerID: in.ContainerID + uint32(lo-uint64(in.HostID)),
+				HostID: o.HostID + uint32(lo-uint64(o.ContainerID)), Size: uint32(hi - lo)})
+			covered += hi - lo
+		}
+		if covered != uint64(in.Size) {
+			return nil, fmt.Errorf("ids %d-%d of the nested map are not mapped outside it", in.HostID, uint64(in.HostID)+uint64(in.Size)-1)
+		}
+	}
+	return out, nil
+}

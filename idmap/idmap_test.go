@@ -176,3 +176,28 @@ func FuzzBuild(f *testing.F) {
 		}
 	})
 }
+
+func TestCompose(t *testing.T) {
+	subuid := []Mapping{{0, 1000, 1}, {1, 100000, 65536}}
+	for _, tc := range []struct {
+		name         string
+		inner, outer []Mapping
+		want         []Mapping
+		bad          bool
+	}{
+		{"keep-id over subuid: the user at 1000, 0-999 and the rest below and above",
+			KeepID(1000, 65537), subuid,
+			[]Mapping{{1000, 1000, 1}, {0, 100000, 1000}, {1001, 101000, 64536}}, false},
+		{"keep-id, single-uid", KeepID(1000, 1), []Mapping{{0, 1000, 1}}, []Mapping{{1000, 1000, 1}}, false},
+		{"a range split over two outer ranges", []Mapping{{0, 0, 3}}, subuid,
+			[]Mapping{{0, 1000, 1}, {1, 100000, 2}}, false},
+		{"identity", subuid, []Mapping{{0, 0, 4294967295}}, subuid, false},
+		{"beyond the outer map", []Mapping{{0, 65000, 1000}}, subuid, nil, true},
+		{"nothing", nil, subuid, nil, false},
+	} {
+		got, err := Compose(tc.inner, tc.outer)
+		if (err != nil) != tc.bad || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Compose = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}

@@ -247,7 +247,7 @@ func Start(cfg Config) (*Child, error) {
 		// While Prepare runs.
 		go func() {
 			defer close(mapped)
-			mapErr = plan.runHelpers(cmd.Process.Pid)
+			mapErr = plan.runHelpers(cmd.Process.Pid, plan.UIDMap, plan.GIDMap)
 		}()
 	} else {
 		close(mapped) // Go wrote the maps before C's execve
@@ -281,23 +281,27 @@ func Start(cfg Config) (*Child, error) {
 	return &Child{Cmd: cmd, Plan: plan}, nil
 }
 
-// Map writes the subuid maps of the process pid, which has a new user
-// namespace, with newuidmap and newgidmap (a single-uid plan's maps are
-// written by Go at clone, see Start).
-func (p *Plan) Map(pid int) error {
+// Map writes the maps of the process pid, which has a new user namespace,
+// with newuidmap and newgidmap: uids and gids, nil for the plan's own
+// (--userns=keep-id arranges the same ids otherwise). A single-uid plan's
+// maps are written by Go at clone (see Start).
+func (p *Plan) Map(pid int, uids, gids []idmap.Mapping) error {
 	if p.Mode != ModeSubuid {
 		return fmt.Errorf("internal error: %s mapping with newuidmap", p.Mode)
 	}
-	return p.runHelpers(pid)
+	if uids == nil {
+		uids, gids = p.UIDMap, p.GIDMap
+	}
+	return p.runHelpers(pid, uids, gids)
 }
 
 // runHelpers runs newuidmap and newgidmap for pid. The two maps are
 // independent: both helpers run at once (each is a setuid exec of a few
 // ms).
-func (p *Plan) runHelpers(pid int) error {
+func (p *Plan) runHelpers(pid int, uids, gids []idmap.Mapping) error {
 	gidErr := make(chan error, 1)
-	go func() { gidErr <- runHelper(p.newgidmap, idmap.HelperArgs(pid, p.GIDMap)) }()
-	err := runHelper(p.newuidmap, idmap.HelperArgs(pid, p.UIDMap))
+	go func() { gidErr <- runHelper(p.newgidmap, idmap.HelperArgs(pid, gids)) }()
+	err := runHelper(p.newuidmap, idmap.HelperArgs(pid, uids))
 	if gerr := <-gidErr; err == nil {
 		err = gerr
 	}

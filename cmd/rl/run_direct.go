@@ -31,7 +31,8 @@ import (
 // in use (claimImage), builds the Spec (the image's /etc/passwd and
 // /etc/group come from the record, the rootfs not being mounted yet),
 // makes the cgroup for limits, maps I (Go writes a single-uid map at
-// clone; newuidmap and newgidmap write subuid maps while I starts), and
+// clone; newuidmap and newgidmap write subuid maps while I starts; with
+// keep-id, maps composed as C and its nested namespace showed them), and
 // waits, serving the terminal for -t as before; I mounts the overlay in
 // its own mount namespace before the rest of its set-up
 // (child.Config.Overlay). The mount goes with that namespace when the
@@ -45,8 +46,6 @@ import (
 // is the kernel's release (uname -r), overlayEnv RL_OVERLAY.
 func directWhyNot(cfg *runConfig, kernel, overlayEnv string) string {
 	switch {
-	case cfg.Opts.KeepID:
-		return "--userns=keep-id (C makes a nested user namespace)"
 	case cfg.Flags.dryRun:
 		return "--dry-run"
 	case len(cfg.Publish) > 0:
@@ -120,8 +119,6 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 	return true, exitStatus(st)
 }
 
-// startDirect starts I in the container's namespaces and a user namespace
-// of its own, mapped as plan says; it waits for the Spec.
 // directIO is what I gets of P's besides its namespaces: the terminal
 // (-t) and the cgroup to be created in (limits).
 type directIO struct {
@@ -129,15 +126,41 @@ type directIO struct {
 	cgroup *os.File
 }
 
+// directMaps are the id maps of I's user namespace: the plan's, or with
+// --userns=keep-id the user at their own ids, as C's nested namespace
+// showed them (idmap.KeepID over the plan's maps, composed into one).
+func directMaps(cfg *runConfig, plan *userns.Plan) (uids, gids []idmap.Mapping, err error) {
+	if !cfg.Opts.KeepID {
+		return plan.UIDMap, plan.GIDMap, nil
+	}
+	size := func(m []idmap.Mapping) uint32 { return uint32(min(idmap.Size(m), 1<<32-1)) }
+	if uids, err = idmap.Compose(idmap.KeepID(uint32(os.Getuid()), size(plan.UIDMap)), plan.UIDMap); err != nil {
+		return nil, nil, err
+	}
+	gids, err = idmap.Compose(idmap.KeepID(uint32(os.Getgid()), size(plan.GIDMap)), plan.GIDMap)
+	return uids, gids, err
+}
+
+// startDirect starts I in the container's namespaces and a user namespace
+// of its own, mapped as plan says; it waits for the Spec.
 func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func()) (*container.Container, error) {
-	c := container.Config{Namespaces: append(spec.Namespaces(cfg.Opts), specs.LinuxNamespace{Type: specs.UserNamespace}),
-		Init: initForP(), Argv0: os.Args[0], Prepare: prepareNetwork(cfg, helpers, true), Cgroup: io.cgroup}
+	uids, gids, err := directMaps(cfg, plan)
+	if err != nil {
+		return nil, err
+	}
+	ns := spec.Namespaces(cfg.Opts)
+	if !cfg.Opts.KeepID { // (keep-id has one already)
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+	}
+	c := container.Config{Namespaces: ns, Init: initForP(), Argv0: os.Args[0],
+		Prepare: prepareNetwork(cfg, helpers, true), Cgroup: io.cgroup}
 	if io.term != nil {
 		c.Console = io.term.childEnd
 	}
 	if plan.Mode == userns.ModeSingle {
-		// Go writes the maps between clone and I's execve.
-		c.UIDMappings, c.GIDMappings, c.DenySetgroups = idMappings(plan.UIDMap), idMappings(plan.GIDMap), true
+		// Go writes the maps between clone and I's execve: one line each,
+		// the user's own ids, which an unprivileged process may write.
+		c.UIDMappings, c.GIDMappings, c.DenySetgroups = idMappings(uids), idMappings(gids), true
 	}
 	if cfg.Flags.interactive {
 		c.Stdin = os.Stdin
@@ -160,7 +183,7 @@ func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func
 	// unmapped, with its capabilities raised to ambient ones (as C does,
 	// see userns.Start), and waits for its configuration, which Run sends
 	// only now that it is mapped.
-	if err := plan.Map(ctr.Pid()); err != nil {
+	if err := plan.Map(ctr.Pid(), uids, gids); err != nil {
 		ctr.Close()
 		return nil, err
 	}
@@ -294,7 +317,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 			}
 		}()
 	}
-	ctr.Overlay = ov
+	ctr.Overlay, ctr.PasswdLine = ov, m.passwdLine
 	st, err := ctr.Run(s, beforeExec)
 	trace("container exited")
 	if term != nil {
@@ -341,7 +364,7 @@ func directRoot(cfg *runConfig, rec *os.File, id string) (*mounted, *child.Overl
 		removeDir(m.dir)
 		return nil, nil, err
 	}
-	m.root, m.image = filepath.Join(m.dir, "merged"), r.Config
+	m.root, m.image, m.lateRoot = filepath.Join(m.dir, "merged"), r.Config, true
 	m.users, m.passwd, m.group = true, r.Passwd, r.Group
 	if verbose() {
 		fmt.Fprintf(os.Stderr, "rl: rootfs: native overlay, container %s\n", short)

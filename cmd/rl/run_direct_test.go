@@ -31,7 +31,7 @@ func TestDirectWhyNot(t *testing.T) {
 		{"--cpuset-cpus", runConfig{Network: none, Cgroup: true, Limits: &cgroupv2.Limits{CpusetCPUs: "1"}}, "6.1", "", "cpuset"},
 		{"--rootfs, old kernel, fuse asked for", runConfig{Network: none, Rootfs: "/r"}, "4.18", "fuse", ""},
 		{"--rootfs -p", runConfig{Network: none, Rootfs: "/r", Publish: []network.Port{{}}}, "6.1", "", "-p"},
-		{"keep-id", runConfig{Network: none, Opts: spec.Options{KeepID: true}}, "6.1", "", "keep-id"},
+		{"keep-id", runConfig{Network: none, Opts: spec.Options{KeepID: true}}, "6.1", "", ""},
 		{"-t", runConfig{Network: none, Opts: spec.Options{Terminal: true}}, "6.1", "", ""},
 		{"--dry-run", runConfig{Network: none, Flags: &runFlags{dryRun: true}}, "6.1", "", "--dry-run"},
 		{"fuse-overlayfs asked for", runConfig{Network: none}, "6.1", "fuse", "RL_OVERLAY=fuse"},

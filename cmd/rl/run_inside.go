@@ -17,6 +17,7 @@ import (
 
 	"rl/cgroupv2"
 	"rl/container"
+	"rl/container/child"
 	"rl/image/inuse"
 	"rl/network"
 	"rl/rootfs"
@@ -188,6 +189,10 @@ type mounted struct {
 	passwd, group string
 	dir           string // the container's directory (upper dir, hostname, ...)
 	release       func() // unmounts and unmarks; dir stays
+	// lateRoot: root is not mounted yet (a direct start: I mounts it), so
+	// specInput leaves keep-id's passwd line for I (passwdLine).
+	lateRoot   bool
+	passwdLine string
 }
 
 // mountImage mounts an image's layers (found by imageRoot) as container
@@ -421,9 +426,13 @@ func specInput(cfg *runConfig, m *mounted, id string, ids idView) (spec.Input, e
 			// dir: the image stays untouched).
 			line := spec.PasswdLine(in.HostUser, uint32(uid), uint32(gid), in.HostHome)
 			// Not into a --rootfs directory: it is the user's, not a copy.
-			if cfg.Rootfs == "" {
-				if err := appendInRoot(root, "/etc/passwd", line); err != nil {
-					return in, err
+			switch {
+			case cfg.Rootfs != "":
+			case m.lateRoot:
+				m.passwdLine = line // I appends it (run_direct.go)
+			default:
+				if err := child.AppendInRoot(root, "/etc/passwd", line); err != nil {
+					return in, fmt.Errorf("adding your user to the image's /etc/passwd: %w", err)
 				}
 			}
 			in.Passwd += line
@@ -560,20 +569,6 @@ func readInRoot(root, name string) string {
 	}
 	b, _ := os.ReadFile(p)
 	return string(b)
-}
-
-func appendInRoot(root, name, line string) error {
-	p, err := securejoin.SecureJoin(root, name)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("adding your user to the image's %s: %w", name, err)
-	}
-	defer f.Close()
-	_, err = f.WriteString(line)
-	return err
 }
 
 // alive reports whether pid runs (a zombie whose parent has not reaped it

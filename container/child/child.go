@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -57,6 +58,11 @@ const BeforeExecAnnotation = "io.rl.before-exec"
 // to the other.
 type Config struct {
 	Root string // the rootfs, in C's (and I's) mount tree
+	// PasswdLine, when set, is appended to the rootfs's /etc/passwd once
+	// the overlay is mounted (--userns=keep-id adds the user there, as
+	// podman does; C did it through its own mount of the rootfs).
+	// ConfigOf leaves it unset too.
+	PasswdLine string
 	// Tap, when set, is a persistent tap device I makes in its net
 	// namespace once the overlay is mounted, then reports TapReady: P started I
 	// directly and cannot enter that namespace to make it for
@@ -161,6 +167,11 @@ func start(s *Config, sock *os.File) error {
 			return &overlayError{err}
 		}
 		trace("I: rootfs mounted")
+	}
+	if s.PasswdLine != "" {
+		if err := AppendInRoot(root, "/etc/passwd", s.PasswdLine); err != nil {
+			return fmt.Errorf("adding your user to the image's /etc/passwd: %w", err)
+		}
 	}
 	if s.Tap != "" {
 		// After the overlay: if that fails, P starts no slirp4netns.
@@ -283,6 +294,24 @@ func start(s *Config, sock *os.File) error {
 	trace("I: exec")
 	err = unix.Exec(path, s.Args, s.Env)
 	return execError(s.Args[0], err)
+}
+
+// AppendInRoot appends line to the file name of root, resolved inside it
+// (C appends keep-id's passwd line itself when it has mounted the rootfs).
+func AppendInRoot(root, name, line string) error {
+	p, err := securejoin.SecureJoin(root, name)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // setPdeathsig arms SIGKILL for C's death on the calling thread and fails

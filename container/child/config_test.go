@@ -44,10 +44,11 @@ func TestConfigOf(t *testing.T) {
 		}
 	}
 	// A field added to Config must be filled by ConfigOf: the full Spec
-	// leaves none of them zero (but Overlay and Tap, which are not in a Spec).
+	// leaves none of them zero (but Overlay, Tap and PasswdLine, which are
+	// not in a Spec).
 	v := reflect.ValueOf(ConfigOf(full))
 	for i := 0; i < v.NumField(); i++ {
-		if name := v.Type().Field(i).Name; v.Field(i).IsZero() && name != "Overlay" && name != "Tap" {
+		if name := v.Type().Field(i).Name; v.Field(i).IsZero() && name != "Overlay" && name != "Tap" && name != "PasswdLine" {
 			t.Errorf("ConfigOf leaves Config.%s zero", name)
 		}
 	}

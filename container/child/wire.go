@@ -20,6 +20,7 @@ import (
 //	root "/r"
 //	overlay "upper" "work" "lower"...
 //	tap "tap0"
+//	passwdline "user:x:1000:1000::/home/user:/bin/sh\n"
 //	readonly
 //	hostname "h"
 //	mount "/dest" "type" "source" "opt"...
@@ -56,6 +57,9 @@ func WriteConfig(w io.Writer, c Config) error {
 	}
 	if c.Tap != "" {
 		one("tap", c.Tap)
+	}
+	if c.PasswdLine != "" {
+		one("passwdline", c.PasswdLine)
 	}
 	flag("readonly", c.ReadOnly)
 	one("hostname", c.Hostname)
@@ -165,6 +169,8 @@ func parseConfig(text string) (Config, error) {
 			c.Overlay = &Overlay{Upper: vals[0], Work: vals[1], Lowers: vals[2:]}
 		case "tap":
 			return str(&c.Tap)
+		case "passwdline":
+			return str(&c.PasswdLine)
 		case "readonly":
 			c.ReadOnly = true
 		case "hostname":

@@ -17,6 +17,7 @@ func TestWire(t *testing.T) {
 	odd := []string{"", "a  b", `"q"`, "new\nline", "tab\t", `back\`, "nul\x00", "ünï", "\xff"}
 	full := Config{Root: "/r oot", ReadOnly: true, Hostname: "h",
 		Overlay: &Overlay{Upper: "/d/upper", Work: "/d/w\nork", Lowers: []string{"/l 2", "/l1"}}, Tap: "tap0",
+		PasswdLine: "u:x:1000:1000::/home/u:/bin/sh\n",
 		Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"},
 			{Destination: "/x y", Type: "bind", Source: "/src\n", Options: []string{"rbind", "ro"}}},
 		NetNS: true, MaskedPaths: []string{"/proc/kcore"}, ReadonlyPaths: []string{"/proc/sys"},
