@@ -58,20 +58,19 @@ const BeforeExecAnnotation = "io.rl.before-exec"
 // to the other.
 type Config struct {
 	Root string // the rootfs, in C's (and I's) mount tree
+	// Overlay, when set, is mounted on Root by I first of all: P started
+	// I directly, and no C mounted the rootfs (cmd/rl/run_direct.go).
+	// ConfigOf leaves it unset, as the two below; the caller sets them.
+	Overlay *Overlay
 	// PasswdLine, when set, is appended to the rootfs's /etc/passwd once
 	// the overlay is mounted (--userns=keep-id adds the user there, as
 	// podman does; C did it through its own mount of the rootfs).
-	// ConfigOf leaves it unset too.
 	PasswdLine string
 	// Tap, when set, is a persistent tap device I makes in its net
-	// namespace once the overlay is mounted, then reports TapReady: P started I
-	// directly and cannot enter that namespace to make it for
-	// slirp4netns (package tap). ConfigOf leaves it unset too.
-	Tap string
-	// Overlay, when set, is mounted on Root by I first of all: P started
-	// I directly, and no C mounted the rootfs (cmd/rl/run_direct.go).
-	// ConfigOf leaves it unset; the caller sets it.
-	Overlay       *Overlay
+	// namespace once the overlay is mounted, then reports TapReady: P
+	// started I directly and cannot enter that namespace to make it for
+	// slirp4netns (package tap).
+	Tap           string
 	ReadOnly      bool // the rootfs mount is made read-only
 	Hostname      string
 	Mounts        []specs.Mount
