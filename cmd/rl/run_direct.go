@@ -105,9 +105,7 @@ func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
 		fmt.Fprintln(os.Stderr, "rl: "+plan.Note())
 	}
 	st, err := runDirectWith(cfg, plan, rec)
-	var ce *container.Error
-	var nc *needC
-	if errors.As(err, &ce) && ce.R.Overlay || errors.As(err, &nc) {
+	if retryThroughC(err) {
 		if verbose() {
 			fmt.Fprintf(os.Stderr, "rl: %v; trying again through C\n", err)
 		}
@@ -129,22 +127,30 @@ type directIO struct {
 // directMaps are the id maps of I's user namespace: the plan's, or with
 // --userns=keep-id the user at their own ids, as C's nested namespace
 // showed them (idmap.KeepID over the plan's maps, composed into one).
-func directMaps(cfg *runConfig, plan *userns.Plan) (uids, gids []idmap.Mapping, err error) {
-	if !cfg.Opts.KeepID {
+// uid and gid are the user's.
+func directMaps(keepID bool, uid, gid uint32, plan *userns.Plan) (uids, gids []idmap.Mapping, err error) {
+	if !keepID {
 		return plan.UIDMap, plan.GIDMap, nil
 	}
 	size := func(m []idmap.Mapping) uint32 { return uint32(min(idmap.Size(m), 1<<32-1)) }
-	if uids, err = idmap.Compose(idmap.KeepID(uint32(os.Getuid()), size(plan.UIDMap)), plan.UIDMap); err != nil {
+	if uids, err = idmap.Compose(idmap.KeepID(uid, size(plan.UIDMap)), plan.UIDMap); err != nil {
 		return nil, nil, err
 	}
-	gids, err = idmap.Compose(idmap.KeepID(uint32(os.Getgid()), size(plan.GIDMap)), plan.GIDMap)
-	return uids, gids, err
+	if gids, err = idmap.Compose(idmap.KeepID(gid, size(plan.GIDMap)), plan.GIDMap); err != nil {
+		return nil, nil, err
+	}
+	if len(uids) > idmap.MaxLines || len(gids) > idmap.MaxLines {
+		// Composing may split a line of the plan's: C's nested maps
+		// (two namespaces, each within the limit) still work.
+		return nil, nil, &needC{fmt.Errorf("--userns=keep-id needs %d and %d map lines, more than the kernel takes (%d)", len(uids), len(gids), idmap.MaxLines)}
+	}
+	return uids, gids, nil
 }
 
 // startDirect starts I in the container's namespaces and a user namespace
 // of its own, mapped as plan says; it waits for the Spec.
 func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func()) (*container.Container, error) {
-	uids, gids, err := directMaps(cfg, plan)
+	uids, gids, err := directMaps(cfg.Opts.KeepID, uint32(os.Getuid()), uint32(os.Getgid()), plan)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +236,7 @@ func removeDirectDir(dir string, plan *userns.Plan, store bool) {
 
 // runDirectWith makes the container's directory, builds the Spec, makes
 // the cgroup, starts I and waits for the container; then it cleans up.
-func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error) {
+func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err error) {
 	// Last of all: wait for helpers that were told to stop (slirp4netns;
 	// their exit overlaps the rest of the clean-up).
 	var helpers []func()
@@ -263,7 +269,9 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 	if cfg.Cgroup {
 		// After every check and before the command, as in C (runInside):
 		// the cgroup step may move rl's processes (cgroupv2.Create).
-		cg, err := cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
+		// (err, not a new one: the stats below look at the result.)
+		var cg *cgroupv2.Cgroup
+		cg, err = cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
 			Accounting: []string{"memory", "pids", "cpu", "io"}})
 		if err != nil {
 			return 0, err
@@ -274,7 +282,11 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 			}
 		}()
 		if cfg.Flags.statsAtExit {
-			defer func() { fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats()) }()
+			defer func() {
+				if !retryThroughC(err) { // (C prints its own)
+					fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats())
+				}
+			}()
 		}
 		if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
 			beforeExec = func() error { return cg.SetPids(cfg.Limits) }
@@ -318,7 +330,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (int, error)
 		}()
 	}
 	ctr.Overlay, ctr.PasswdLine = ov, m.passwdLine
-	st, err := ctr.Run(s, beforeExec)
+	st, err = ctr.Run(s, beforeExec)
 	trace("container exited")
 	if term != nil {
 		term.Drain()
@@ -376,6 +388,14 @@ func directRoot(cfg *runConfig, rec *os.File, id string) (*mounted, *child.Overl
 type needC struct{ error }
 
 func (e *needC) Unwrap() error { return e.error }
+
+// retryThroughC reports whether err ends a direct start that C may still
+// make: I could not mount the overlay, or a needC.
+func retryThroughC(err error) bool {
+	var ce *container.Error
+	var nc *needC
+	return errors.As(err, &ce) && ce.R.Overlay || errors.As(err, &nc)
+}
 
 // overlayDirs makes the upper, work and merged directories in dir, and
 // says what I mounts.

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"rl/cgroupv2"
+	"rl/idmap"
 	"rl/network"
 	"rl/spec"
+	"rl/userns"
 )
 
 func TestDirectWhyNot(t *testing.T) {
@@ -109,5 +113,34 @@ func TestRemoveDir(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "keep")); err != nil {
 		t.Errorf("removeDir followed a symlink out: %v", err)
+	}
+}
+
+// TestDirectMaps: keep-id's composed maps, and a composition that needs
+// more lines than the kernel takes goes to C (whose two namespaces each
+// stay within the limit).
+func TestDirectMaps(t *testing.T) {
+	const uid = 1001
+	plan := &userns.Plan{Mode: userns.ModeSubuid, UIDMap: []idmap.Mapping{{ContainerID: 0, HostID: uid, Size: 1},
+		{ContainerID: 1, HostID: 100000, Size: 65536}}}
+	plan.GIDMap = plan.UIDMap
+	u, g, err := directMaps(true, uid, uid, plan)
+	want := []idmap.Mapping{{ContainerID: uid, HostID: uid, Size: 1}, {ContainerID: 0, HostID: 100000, Size: uid},
+		{ContainerID: uid + 1, HostID: 100000 + uid, Size: 65536 - uid}}
+	if err != nil || !reflect.DeepEqual(u, want) || !reflect.DeepEqual(g, want) {
+		t.Errorf("keep-id: %v, %v, %v", u, g, err)
+	}
+	if u, _, _ := directMaps(false, uid, uid, plan); !reflect.DeepEqual(u, plan.UIDMap) {
+		t.Errorf("without keep-id: %v", u)
+	}
+	// 340 lines (the kernel's limit), the one holding uid+1 split in two.
+	many := []idmap.Mapping{{ContainerID: 0, HostID: uid, Size: 1}}
+	for i := uint32(0); len(many) < idmap.MaxLines; i++ {
+		many = append(many, idmap.Mapping{ContainerID: 1 + 10*i, HostID: 200000 + 20*i, Size: 10})
+	}
+	plan.UIDMap, plan.GIDMap = many, many
+	var nc *needC
+	if _, _, err := directMaps(true, uid, uid, plan); !errors.As(err, &nc) {
+		t.Errorf("341 lines: %v, want a needC", err)
 	}
 }

@@ -17,6 +17,6 @@ func releaseCore() {}
 // execCore: this build implements every command itself.
 func execCore() error { return errors.New("internal error: a command without an implementation") }
 
-// initForP: a direct start needs a record, which only the front reads
-// (cForRun), so this build never makes one; I would be initBinary.
+// initForP: this build starts directly only --rootfs runs (the records
+// of images are the front's, see cForRun); I is initBinary.
 func initForP() string { return initBinary() }
