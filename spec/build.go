@@ -202,10 +202,11 @@ func IDMappings(o Options, hostUID, hostGID, uids, gids uint32) (u, g []specs.Li
 	if !o.KeepID {
 		return nil, nil
 	}
-	return linuxMap(idmap.KeepID(hostUID, uids)), linuxMap(idmap.KeepID(hostGID, gids))
+	return LinuxIDMappings(idmap.KeepID(hostUID, uids)), LinuxIDMappings(idmap.KeepID(hostGID, gids))
 }
 
-func linuxMap(m []idmap.Mapping) []specs.LinuxIDMapping {
+// LinuxIDMappings is m in the runtime-spec's type.
+func LinuxIDMappings(m []idmap.Mapping) []specs.LinuxIDMapping {
 	out := make([]specs.LinuxIDMapping, len(m))
 	for i, l := range m {
 		out[i] = specs.LinuxIDMapping{ContainerID: l.ContainerID, HostID: l.HostID, Size: l.Size}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -91,15 +90,17 @@ func kernelRelease() string {
 // offsets). It is false also when I could not mount the overlay, which
 // C's way (with fuse-overlayfs to fall back on) may still do.
 func runDirect(cfg *runConfig, rec *os.File) (done bool, err error) {
-	plan, err := userns.Choose()
-	if err != nil {
-		return false, nil // userns.Start says it again, with C's path
-	}
+	// Order: the rules first, so that a run that needs C reads the subuid
+	// files and looks for the helpers once (userns.Start), not twice.
 	if why := directWhyNot(cfg, kernelRelease(), os.Getenv("RL_OVERLAY")); why != "" {
 		if verbose() {
 			fmt.Fprintf(os.Stderr, "rl: starting the container through C: %s\n", why)
 		}
 		return false, nil
+	}
+	plan, err := userns.Choose()
+	if err != nil {
+		return false, nil // userns.Start says it again, with C's path
 	}
 	if verbose() {
 		fmt.Fprintln(os.Stderr, "rl: "+plan.Note())
@@ -166,7 +167,7 @@ func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func
 	if plan.Mode == userns.ModeSingle {
 		// Go writes the maps between clone and I's execve: one line each,
 		// the user's own ids, which an unprivileged process may write.
-		c.UIDMappings, c.GIDMappings, c.DenySetgroups = idMappings(uids), idMappings(gids), true
+		c.UIDMappings, c.GIDMappings, c.DenySetgroups = spec.LinuxIDMappings(uids), spec.LinuxIDMappings(gids), true
 	}
 	if cfg.Flags.interactive {
 		c.Stdin = os.Stdin
@@ -202,36 +203,24 @@ func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func
 // (written by a non-root user in the container, or copied up from the
 // image), which P cannot remove: then a C of this program does, mapped as
 // the container was (~20 ms more, only for such containers), and with it
-// the directories of killed subuid runs that P could not remove either
-// (containerDir sets them aside as .dead-*; without this they would wait
-// for a run through C).
-func removeDirectDir(dir string, plan *userns.Plan, store bool) {
+// leftovers, the directories of killed runs that P could not remove
+// either (containerDir; without this they would wait for a run through
+// C).
+func removeDirectDir(dir string, leftovers []string, plan *userns.Plan) {
 	err := removeDir(dir)
-	// (A --rootfs container's directory holds only files P wrote.)
-	if plan.Mode == userns.ModeSubuid && store {
-		var left []string
+	if plan.Mode == userns.ModeSubuid {
 		if err != nil {
-			left = append(left, dir)
+			leftovers = append(leftovers, dir)
 		}
-		base := filepath.Dir(dir)
-		ents, _ := os.ReadDir(base)
-		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), ".dead-") {
-				left = append(left, filepath.Join(base, e.Name()))
-			}
-		}
-		if len(left) > 0 {
+		if len(leftovers) > 0 {
 			var st int
-			st, err = userns.Reexec(userns.Config{Args: append([]string{os.Args[0], rmdirCommand}, left...), Env: serialEnv()})
+			st, err = userns.Reexec(userns.Config{Args: append([]string{os.Args[0], rmdirCommand}, leftovers...), Env: serialEnv()})
 			if err == nil && st != 0 {
 				err = fmt.Errorf("rl %s exited with status %d", rmdirCommand, st)
 			}
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "rl: warning: removing the container's directory: %v\n", err)
-	}
-	trace("dir removed")
+	reportRemoval(err)
 }
 
 // runDirectWith makes the container's directory, builds the Spec, makes
@@ -240,20 +229,13 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	// Last of all: wait for helpers that were told to stop (slirp4netns;
 	// their exit overlaps the rest of the clean-up).
 	var helpers []func()
-	defer func() {
-		for _, wait := range helpers {
-			wait()
-		}
-	}()
-	id := newID()
-	if cfg.Flags.name != "" {
-		id = cfg.Flags.name
-	}
+	defer waitHelpers(&helpers)
+	id := containerID(cfg)
 	m, ov, err := directRoot(cfg, rec, id)
 	if err != nil {
 		return 0, err
 	}
-	defer func() { m.release(); removeDirectDir(m.dir, plan, cfg.Rootfs == "") }()
+	defer func() { m.release(); removeDirectDir(m.dir, m.leftovers, plan) }()
 	in, err := specInput(cfg, m, id, idView{uid: os.Getuid(), gid: os.Getgid(),
 		uids: uint32(min(idmap.Size(plan.UIDMap), 1<<32-1)), gids: uint32(min(idmap.Size(plan.GIDMap), 1<<32-1))})
 	if err != nil {
@@ -267,32 +249,15 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	var cgroup *os.File
 	var beforeExec func() error
 	if cfg.Cgroup {
-		// After every check and before the command, as in C (runInside):
-		// the cgroup step may move rl's processes (cgroupv2.Create).
-		// (err, not a new one: the stats below look at the result.)
+		// After every check and before the command, as in C (runInside).
 		var cg *cgroupv2.Cgroup
-		cg, err = cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
-			Accounting: []string{"memory", "pids", "cpu", "io"}})
-		if err != nil {
+		var done func(stats bool)
+		// (err, not a new one: the deferred check reads the result.)
+		if cg, beforeExec, done, err = containerCgroup(cfg, id); err != nil {
 			return 0, err
 		}
-		defer func() {
-			if err := cg.Remove(); err != nil {
-				fmt.Fprintln(os.Stderr, "rl: warning:", err)
-			}
-		}()
-		if cfg.Flags.statsAtExit {
-			defer func() {
-				if !retryThroughC(err) { // (C prints its own)
-					fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats())
-				}
-			}()
-		}
-		if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
-			beforeExec = func() error { return cg.SetPids(cfg.Limits) }
-		}
+		defer func() { done(!retryThroughC(err)) }() // (C prints its own stats)
 		cgroup = cg.Dir()
-		trace("cgroup created")
 	}
 	var term *terminal
 	if cfg.Opts.Terminal {
@@ -348,7 +313,7 @@ func directRoot(cfg *runConfig, rec *os.File, id string) (*mounted, *child.Overl
 		if err != nil {
 			return nil, nil, err
 		}
-		dir, err := containerDir(base, id)
+		dir, _, err := containerDir(base, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -414,12 +379,4 @@ func overlayDirs(dir string, layers []string) (*child.Overlay, error) {
 		}
 	}
 	return o, nil
-}
-
-func idMappings(m []idmap.Mapping) []specs.LinuxIDMapping {
-	out := make([]specs.LinuxIDMapping, len(m))
-	for i, l := range m {
-		out[i] = specs.LinuxIDMapping{ContainerID: l.ContainerID, HostID: l.HostID, Size: l.Size}
-	}
-	return out
 }

@@ -41,15 +41,8 @@ func runInside(cfg *runConfig) error {
 	// Last of all: wait for helpers that were told to stop (their exit
 	// overlaps the rest of the clean-up).
 	var helpers []func()
-	defer func() {
-		for _, wait := range helpers {
-			wait()
-		}
-	}()
-	id := newID()
-	if cfg.Flags.name != "" {
-		id = cfg.Flags.name
-	}
+	defer waitHelpers(&helpers)
+	id := containerID(cfg)
 	// I starts first: it initialises (the start of a Go program, ~10 ms
 	// here) while P runs newuidmap and newgidmap for C, and while C finds
 	// the image, mounts the rootfs and builds the Spec. I needs no maps
@@ -91,7 +84,7 @@ func runInside(cfg *runConfig) error {
 		m = &mounted{root: cfg.Rootfs, release: func() {}}
 		var base string
 		if base, err = runtimeBase(); err == nil {
-			m.dir, err = containerDir(base, id)
+			m.dir, _, err = containerDir(base, id)
 		}
 	} else {
 		m, err = imageRoot(cfg, id)
@@ -118,25 +111,12 @@ func runInside(cfg *runConfig) error {
 	}
 	var beforeExec func() error
 	if cfg.Cgroup {
-		// After every check and before the command: the cgroup step may
-		// move the caller's processes (see cgroupv2.Create).
-		cg, err := cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
-			Accounting: []string{"memory", "pids", "cpu", "io"}})
+		cg, before, done, err := containerCgroup(cfg, id)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			if err := cg.Remove(); err != nil {
-				fmt.Fprintln(os.Stderr, "rl: warning:", err)
-			}
-		}()
-		if cfg.Flags.statsAtExit {
-			defer func() { fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats()) }()
-		}
-		if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
-			beforeExec = func() error { return cg.SetPids(cfg.Limits) }
-		}
-		trace("cgroup created")
+		defer done(true)
+		beforeExec = before
 		if ctr, err = startContainer(cfg, cg.Dir(), &helpers); err != nil {
 			return err
 		}
@@ -193,6 +173,9 @@ type mounted struct {
 	// specInput leaves keep-id's passwd line for I (passwdLine).
 	lateRoot   bool
 	passwdLine string
+	// leftovers: directories of killed runs that containerDir set aside
+	// and could not remove (a direct start's P, files of other uids).
+	leftovers []string
 }
 
 // mountImage mounts an image's layers (found by imageRoot) as container
@@ -222,7 +205,7 @@ func mountImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 // checks its layers are all there; the mounted it returns has no root
 // yet, and its release unmarks.
 func claimImage(graphRoot, runRoot, imageID string, layers []string, id string) (*mounted, error) {
-	dir, err := containerDir(filepath.Join(graphRoot, "rl-containers"), id)
+	dir, leftovers, err := containerDir(filepath.Join(graphRoot, "rl-containers"), id)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +225,7 @@ func claimImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 				"run again: rl pulls it if --pull allows"}
 		}
 	}
-	return &mounted{dir: dir, release: unmark}, nil
+	return &mounted{dir: dir, leftovers: leftovers, release: unmark}, nil
 }
 
 // removeDir removes a container's directory. overlayfs leaves work/work
@@ -308,11 +291,57 @@ func removeAt(parent int, name string) error {
 
 // removeContainerDir removes the directory of the container that ran,
 // and says so if it cannot.
-func removeContainerDir(dir string) {
-	if err := removeDir(dir); err != nil {
+func removeContainerDir(dir string) { reportRemoval(removeDir(dir)) }
+
+// reportRemoval says, as a warning, that the container's directory could
+// not be removed (err), and marks the step for RL_TRACE.
+func reportRemoval(err error) {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "rl: warning: removing the container's directory: %v\n", err)
 	}
 	trace("dir removed")
+}
+
+// containerID is the container's id: its --name, else a new random one.
+func containerID(cfg *runConfig) string {
+	if cfg.Flags.name != "" {
+		return cfg.Flags.name
+	}
+	return newID()
+}
+
+// waitHelpers waits for the helpers a run told to stop (their exit
+// overlaps the rest of its clean-up, so it comes last).
+func waitHelpers(helpers *[]func()) {
+	for _, wait := range *helpers {
+		wait()
+	}
+}
+
+// containerCgroup makes the container's cgroup (after every check and
+// before the command: the step may move the caller's processes, see
+// cgroupv2.Create). beforeExec, when not nil, writes pids.max once I is
+// set up (I's own threads count against it); done prints the stats when
+// --stats-at-exit asks and stats is true, then removes the cgroup.
+func containerCgroup(cfg *runConfig, id string) (cg *cgroupv2.Cgroup, beforeExec func() error, done func(stats bool), err error) {
+	cg, err = cgroupv2.Create(cgroupv2.Config{Name: "rl-" + id[:min(12, len(id))], Limits: cfg.Limits,
+		Accounting: []string{"memory", "pids", "cpu", "io"}})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cfg.Limits != nil && cfg.Limits.PidsMax > 0 {
+		beforeExec = func() error { return cg.SetPids(cfg.Limits) }
+	}
+	trace("cgroup created")
+	done = func(stats bool) {
+		if stats && cfg.Flags.statsAtExit {
+			fmt.Fprintln(os.Stderr, "rl: stats:", cg.Stats())
+		}
+		if err := cg.Remove(); err != nil {
+			fmt.Fprintln(os.Stderr, "rl: warning:", err)
+		}
+	}
+	return cg, beforeExec, done, nil
 }
 
 // containerDir makes the directory of container id below base, with a
@@ -322,41 +351,44 @@ func removeContainerDir(dir string) {
 // without its pid file (and taken for a dead one while its run is still
 // setting up), and two runs with one --name cannot both have it (docker
 // refuses a name in use; the second would have mounted over the first's
-// upper directory). The dead directories are removed after the lock.
-func containerDir(base, id string) (string, error) {
+// upper directory). The dead directories are removed after the lock;
+// those this process cannot remove are returned as leftovers.
+func containerDir(base, id string) (dir string, leftovers []string, err error) {
 	if err := os.MkdirAll(base, 0o700); err != nil {
-		return "", fmt.Errorf("creating %s: %w", base, err)
+		return "", nil, fmt.Errorf("creating %s: %w", base, err)
 	}
 	lock, err := os.OpenFile(filepath.Join(base, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("locking %s: %w", base, err)
+		return "", nil, fmt.Errorf("locking %s: %w", base, err)
 	}
 	defer lock.Close() // (closing releases the lock)
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return "", fmt.Errorf("locking %s: %w", base, err)
+		return "", nil, fmt.Errorf("locking %s: %w", base, err)
 	}
 	dead := setAsideStale(base)
 	defer func() {
 		for _, d := range dead {
-			// (A directory of a subuid run may hold files P cannot
-			// remove: the next run through C does.)
-			removeDir(d)
+			// A directory of a subuid run may hold files P cannot
+			// remove: the caller's leftovers (removeDirectDir).
+			if removeDir(d) != nil {
+				leftovers = append(leftovers, d)
+			}
 		}
 	}()
-	dir := filepath.Join(base, id)
+	dir = filepath.Join(base, id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return "", &hintErr{fmt.Errorf("the container name %q is already in use by a running container", id),
+			return "", nil, &hintErr{fmt.Errorf("the container name %q is already in use by a running container", id),
 				"choose another --name, or wait until that container exits"}
 		}
-		return "", fmt.Errorf("creating the container directory %s: %w", dir, err)
+		return "", nil, fmt.Errorf("creating the container directory %s: %w", dir, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		os.Remove(dir)
-		return "", fmt.Errorf("creating the container directory %s: %w", dir, err)
+		return "", nil, fmt.Errorf("creating the container directory %s: %w", dir, err)
 	}
 	lock.Close() // the dead directories go without holding it
-	return dir, nil
+	return dir, nil, nil
 }
 
 // privateDir makes dir (0700) if need be and checks that it is a
