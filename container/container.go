@@ -77,7 +77,7 @@ var nsFlags = map[specs.LinuxNamespaceType]uintptr{
 
 // Container is a started I that waits for its Spec.
 type Container struct {
-	cmd     *exec.Cmd
+	proc    *os.Process
 	sock    *os.File
 	sigs    chan os.Signal
 	prepare func(pid int) (ready func() error, cleanup func(), err error)
@@ -115,13 +115,20 @@ func Start(c Config) (*Container, error) {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
 	sock, childEnd := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
-	ctr := &Container{cmd: command(c, childEnd), sock: sock, sigs: make(chan os.Signal, 16), cleanup: func() {},
+	ctr := &Container{sock: sock, sigs: make(chan os.Signal, 16), cleanup: func() {},
 		prepare: c.Prepare, console: c.Console != nil}
 	// Signals are not taken yet: until Run, C is still setting up (waiting
 	// for its maps or a store lock, pulling), and SIGINT or SIGTERM there
 	// end C as they always did; I dies with it (Pdeathsig).
 	child.Trace("C: I start")
-	err = ctr.cmd.Start()
+	if spawnWorks && ownUserNS(c) && selfMapped(c) {
+		// P's direct start: no copy of P (spawn_amd64.go).
+		ctr.proc, err = spawn(c, childEnd)
+	} else {
+		cmd := command(c, childEnd)
+		err = cmd.Start()
+		ctr.proc = cmd.Process
+	}
 	child.Trace("C: I started")
 	childEnd.Close()
 	if err != nil {
@@ -140,7 +147,7 @@ func (ctr *Container) Prepare() error {
 	}
 	prepare := ctr.prepare
 	ctr.prepare = nil
-	ready, cleanup, err := prepare(ctr.cmd.Process.Pid)
+	ready, cleanup, err := prepare(ctr.proc.Pid)
 	if err != nil {
 		return err
 	}
@@ -149,7 +156,7 @@ func (ctr *Container) Prepare() error {
 }
 
 // Pid is I's pid.
-func (ctr *Container) Pid() int { return ctr.cmd.Process.Pid }
+func (ctr *Container) Pid() int { return ctr.proc.Pid }
 
 // Close kills I if Run did not run it to its end, stops what Prepare
 // started and lets go of signals. It may be called more than once, and on
@@ -160,8 +167,8 @@ func (ctr *Container) Close() {
 	}
 	if !ctr.waited {
 		ctr.waited = true
-		ctr.cmd.Process.Kill()
-		ctr.cmd.Wait()
+		ctr.proc.Kill()
+		ctr.proc.Wait()
 	}
 	ctr.cleanup()
 	ctr.cleanup = func() {}
@@ -174,7 +181,7 @@ func (ctr *Container) Close() {
 // beforeExec, when set, runs once I has set everything up and before it
 // executes the command (I waits for it).
 func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
-	cmd, sock := ctr.cmd, ctr.sock
+	proc, sock := ctr.proc, ctr.sock
 	fail := func(err error) (int, error) {
 		ctr.Close()
 		return 0, err
@@ -224,7 +231,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 				if s == unix.SIGWINCH && ctr.console {
 					continue
 				}
-				cmd.Process.Signal(s)
+				proc.Signal(s)
 			case <-done:
 				return
 			}
@@ -257,11 +264,34 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 		return fail(fmt.Errorf("reading the container's start-up report: %w", err))
 	default:
 		ctr.waited = true
-		cmd.Wait()
+		proc.Wait()
 		return 0, &Error{r}
 	}
 	ctr.waited = true
-	return userns.Status(cmd.ProcessState, cmd.Wait())
+	return userns.Status(proc.Wait())
+}
+
+// ownUserNS: I gets a user namespace of its own.
+func ownUserNS(c Config) bool {
+	for _, ns := range c.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			return true
+		}
+	}
+	return false
+}
+
+// selfMapped reports whether I's own user namespace can be made by spawn:
+// no maps (newuidmap writes them later) or one id each, the caller's own,
+// with setgroups denied (I writes them itself).
+func selfMapped(c Config) bool {
+	if len(c.UIDMappings) == 0 && len(c.GIDMappings) == 0 {
+		return true
+	}
+	one := func(m []specs.LinuxIDMapping, host int) bool {
+		return len(m) == 1 && m[0].Size == 1 && int(m[0].HostID) == host
+	}
+	return c.DenySetgroups && one(c.UIDMappings, os.Getuid()) && one(c.GIDMappings, os.Getgid())
 }
 
 func command(c Config, childEnd *os.File) *exec.Cmd {

@@ -1,0 +1,14 @@
+//go:build !amd64
+
+package container
+
+import (
+	"errors"
+	"os"
+)
+
+// spawnWorks: spawn's system call is written for amd64 only
+// (spawn_amd64.s); elsewhere I always starts through os/exec.
+const spawnWorks = false
+
+func spawn(Config, *os.File) (*os.Process, error) { return nil, errors.ErrUnsupported }
