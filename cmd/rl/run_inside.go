@@ -235,10 +235,8 @@ func claimImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 // read-only (P's direct start: every file is the user's but files of
 // other uids of a subuid mapping, see removeDirectDir).
 func removeDir(dir string) error {
-	os.Chmod(filepath.Join(dir, "work", "work"), 0o700)
-	if os.RemoveAll(dir) == nil {
-		return nil
-	}
+	// (Not os.RemoveAll first: it stops at work/work's first entry, and
+	// the walk below then starts again.)
 	parent, err := unix.Open(filepath.Dir(dir), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: filepath.Dir(dir), Err: err}
