@@ -121,10 +121,14 @@ func Start(c Config) (*Container, error) {
 	// for its maps or a store lock, pulling), and SIGINT or SIGTERM there
 	// end C as they always did; I dies with it (Pdeathsig).
 	child.Trace("C: I start")
-	if spawnWorks && ownUserNS(c) && selfMapped(c) {
+	vfork := spawnWorks && ownUserNS(c) && selfMapped(c)
+	if vfork {
 		// P's direct start: no copy of P (spawn_amd64.go).
 		ctr.proc, err = spawn(c, childEnd)
-	} else {
+	}
+	if !vfork || errors.Is(err, errNoClone3) {
+		// os/exec vforks when I makes no user namespace of its own, and
+		// forks otherwise.
 		cmd := command(c, childEnd)
 		err = cmd.Start()
 		ctr.proc = cmd.Process
@@ -340,16 +344,21 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 	if path == "" {
 		path = "/proc/self/exe"
 	}
-	return &exec.Cmd{
+	cmd := &exec.Cmd{
 		Path:        path,
 		Args:        []string{argv0, InitCommand},
 		Env:         initEnv(),
-		Stdin:       c.Stdin,
 		Stdout:      orStd(c.Stdout, os.Stdout),
 		Stderr:      orStd(c.Stderr, os.Stderr),
 		ExtraFiles:  files,
 		SysProcAttr: attr,
 	}
+	if c.Stdin != nil {
+		// (Only then: a nil *os.File in the io.Reader would be passed as
+		// fd -1, a closed fd 0, instead of /dev/null.)
+		cmd.Stdin = c.Stdin
+	}
+	return cmd
 }
 
 func orStd(f, def *os.File) *os.File {

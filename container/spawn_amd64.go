@@ -17,13 +17,14 @@ package container
 //
 // Between clone3 and execve the child runs on P's goroutine stack, in P's
 // memory, with P's Go runtime state: it may only make raw system calls
-// from nosplit functions (no allocation, no stack growth, no pointer
+// (nosplit functions) (no allocation, no stack growth, no pointer
 // writes), and P must not use its own frame after the clone returns (the
 // child's calls overwrite it). Signals stay blocked from before the clone
 // until the child has reset the handlers Go installed, so no Go signal
 // handler runs in the child.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -32,12 +33,13 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"rl/userns"
 )
 
 // spawnWorks: spawn's system call is written for this architecture.
 const spawnWorks = true
+
+// errNoClone3: clone3 is refused; os/exec's clone may still work.
+var errNoClone3 = errors.New("clone3 is not available")
 
 // vforkSyscall is in spawn_amd64.s.
 func vforkSyscall(trap, a1, a2, a3 uintptr) (r1, err uintptr)
@@ -140,7 +142,7 @@ func spawn(c Config, childEnd *os.File) (*os.Process, error) {
 		// Unmapped until newuidmap, or not root inside (keep-id): I keeps
 		// its capabilities over execve as ambient ones only
 		// (capabilities(7)).
-		a.lastCap = uintptr(len(userns.AllCaps()) - 1)
+		a.lastCap = uintptr(len(cmd.SysProcAttr.AmbientCaps) - 1) // (all of them, userns.AllCaps)
 	}
 	a.clone.flags = unix.CLONE_VM | unix.CLONE_VFORK | uint64(cmd.SysProcAttr.Cloneflags)
 	a.clone.exitSignal = uint64(unix.SIGCHLD)
@@ -162,6 +164,11 @@ func spawn(c Config, childEnd *os.File) (*os.Process, error) {
 	syscall.ForkLock.Unlock()
 	runtime.KeepAlive(argv)
 	runtime.KeepAlive(envv)
+	if errno == uintptr(unix.ENOSYS) {
+		// A seccomp profile that refuses clone3 (Docker's default, so that
+		// glibc falls back to clone) or a kernel before 5.3.
+		return nil, errNoClone3
+	}
 	if errno != 0 {
 		return nil, fmt.Errorf("clone3: %w", syscall.Errno(errno))
 	}
@@ -178,39 +185,36 @@ func mapLine(m specs.LinuxIDMapping) string {
 	return fmt.Sprintf("%d %d %d\n", m.ContainerID, m.HostID, m.Size)
 }
 
-// spawnClone is clone3 and, in the child, everything up to execve. The
-// parent returns at once: its frame is the child's too.
+// spawnClone is clone3 and, in the child, everything up to execve, in
+// the order the kernel needs: the maps before execve (an unmapped uid
+// executes without capabilities), the handlers reset before signals are
+// unblocked. One function, not inlined, as Go's forkAndExecInChild1: its
+// stack check runs in P before the clone, and the child calls nothing but
+// nosplit raw system calls. P returns at once: its frame is the child's
+// too, and it reads only the results written after the child is gone.
 //
-//go:nosplit
+//go:noinline
 //go:norace
+//go:nocheckptr
 func spawnClone(a *spawnAttr) (pid, errno uintptr) {
-	pid, errno = vforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone)), unsafe.Sizeof(a.clone), 0)
-	if errno != 0 || pid != 0 {
-		return
-	}
-	spawnChild(a)
-	return // (not reached: spawnChild executes or exits)
-}
-
-// spawnChild runs in the child, in the order the kernel needs: the maps
-// before execve (an unmapped uid executes without capabilities), the
-// handlers reset before signals are unblocked.
-//
-//go:nosplit
-//go:norace
-func spawnChild(a *spawnAttr) {
 	var e syscall.Errno
 	var fd uintptr
-	atFDCWD := unix.AT_FDCWD
 	var step uintptr = stepSetsid
 	var hdr unix.CapUserHeader
 	var data [2]unix.CapUserData
 	var old, dfl sigaction
-	// A session of its own (it may own a pty).
+	atFDCWD := unix.AT_FDCWD
+	pid, errno = vforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone)), unsafe.Sizeof(a.clone), 0)
+	if errno != 0 || pid != 0 {
+		return
+	}
+	// The child. A session of its own (it may own a pty).
 	if _, _, e = syscall.RawSyscall(unix.SYS_SETSID, 0, 0, 0); e != 0 {
 		goto fail
 	}
-	// P dies: the container must not live on.
+	// P dies: the container must not live on. (No check that P is still
+	// there, as Go's os/exec makes: in a new pid namespace getppid is 0.
+	// I ends when its socket to P reads EOF.)
 	step = stepPdeathsig
 	if _, _, e = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0, 0); e != 0 {
 		goto fail

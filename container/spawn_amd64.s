@@ -5,7 +5,7 @@
 // A system call after which the caller's child, sharing its memory
 // (CLONE_VM|CLONE_VFORK), runs first on the same stack. The return address
 // is kept in a register across it: the child's own calls overwrite the
-// stack slot that held it before the parent resumes (see spawn.go).
+// stack slot that held it before the parent resumes (see spawn_amd64.go).
 TEXT ·vforkSyscall(SB),NOSPLIT|NOFRAME,$0-48
 	MOVQ	a1+8(FP), DI
 	MOVQ	a2+16(FP), SI

@@ -12,3 +12,5 @@ import (
 const spawnWorks = false
 
 func spawn(Config, *os.File) (*os.Process, error) { return nil, errors.ErrUnsupported }
+
+var errNoClone3 = errors.ErrUnsupported

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -272,6 +273,17 @@ func start(s *Config, sock *os.File) error {
 		if _, err := sock.Read(b[:]); err != nil {
 			return fmt.Errorf("waiting for rl's go-ahead: %w", err)
 		}
+	}
+	// The command's soft limit of open files is its hard one, as podman's
+	// and docker's are. (Set here, not inherited: Go raises the soft limit
+	// of every Go program at its start, P's and I's, and restores it only
+	// through os/exec and syscall.Exec, so the command's depended on how
+	// I was started. syscall.Setrlimit, not unix's: it tells Go not to
+	// restore the old one at execve.)
+	var nofile syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile) == nil && nofile.Cur < nofile.Max {
+		nofile.Cur = nofile.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &nofile)
 	}
 	// Last: every fd but 0, 1 and 2 closes at execve: the socket to C (the
 	// command must not be able to speak for I), the console socket, and
