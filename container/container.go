@@ -300,10 +300,8 @@ func selfMapped(c Config) bool {
 
 func command(c Config, childEnd *os.File) *exec.Cmd {
 	var flags uintptr
-	var userNS bool
 	for _, ns := range c.Namespaces {
 		flags |= nsFlags[ns.Type]
-		userNS = userNS || ns.Type == specs.UserNamespace
 	}
 	files := []*os.File{childEnd}
 	if c.Console != nil {
@@ -317,10 +315,11 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 	if c.Cgroup != nil {
 		attr.UseCgroupFD, attr.CgroupFD = true, int(c.Cgroup.Fd())
 	}
-	if userNS {
+	if ownUserNS(c) {
 		// A nested namespace (--userns=keep-id): C is root of its parent
 		// namespace, so it may write multi-range maps itself. Or a direct
-		// start's (P's, on the host): single-uid maps written by Go, or
+		// start's (P's, on the host) where spawn does not run (another
+		// architecture, clone3 refused): single-uid maps written by Go, or
 		// subuid maps written by newuidmap after I's execve. Ambient
 		// capabilities carry I's full set over its execve as a non-root
 		// (or unmapped) uid.
@@ -330,10 +329,11 @@ func command(c Config, childEnd *os.File) *exec.Cmd {
 		if len(c.UIDMappings) > 0 {
 			attr.UidMappings = sysMap(c.UIDMappings)
 			attr.GidMappings = sysMap(c.GIDMappings)
+			// setgroups(2) stays denied where rl's own namespace denies
+			// it (single-uid mode); a child may not re-allow it. (Read
+			// only here: Go consults it only when it writes the maps.)
+			attr.GidMappingsEnableSetgroups = !c.DenySetgroups && setgroupsAllowed()
 		}
-		// setgroups(2) stays denied where rl's own namespace denies it
-		// (single-uid mode); a child may not re-allow it.
-		attr.GidMappingsEnableSetgroups = !c.DenySetgroups && setgroupsAllowed()
 		attr.AmbientCaps = userns.AllCaps()
 	}
 	argv0 := c.Argv0

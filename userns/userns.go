@@ -281,16 +281,13 @@ func Start(cfg Config) (*Child, error) {
 	return &Child{Cmd: cmd, Plan: plan}, nil
 }
 
-// Map writes the maps of the process pid, which has a new user namespace,
-// with newuidmap and newgidmap: uids and gids, nil for the plan's own
-// (--userns=keep-id arranges the same ids otherwise). A single-uid plan's
-// maps are written by Go at clone (see Start).
+// Map writes uids and gids, maps within the plan's ranges, for the
+// process pid, which has a new user namespace, with newuidmap and
+// newgidmap. A single-uid plan has no helpers: its maps are one line each,
+// which the process or its parent writes itself.
 func (p *Plan) Map(pid int, uids, gids []idmap.Mapping) error {
 	if p.Mode != ModeSubuid {
 		return fmt.Errorf("internal error: %s mapping with newuidmap", p.Mode)
-	}
-	if uids == nil {
-		uids, gids = p.UIDMap, p.GIDMap
 	}
 	return p.runHelpers(pid, uids, gids)
 }

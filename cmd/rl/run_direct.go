@@ -27,13 +27,14 @@ import (
 // world: 6.6 ms of CPU, 183 page faults of ~30 us), and C was one of
 // three per start.
 //
-// What C did moves: P makes the container's directory and marks the image
-// in use (claimImage), builds the Spec (the image's /etc/passwd and
-// /etc/group come from the record, the rootfs not being mounted yet),
-// makes the cgroup for limits, maps I (Go writes a single-uid map at
-// clone; newuidmap and newgidmap write subuid maps while I starts; with
-// keep-id, maps composed as C and its nested namespace showed them), and
-// waits, serving the terminal for -t as before; I mounts the overlay in
+// What C did moves: P makes the cgroup for limits, starts I first (vforked,
+// container.Start) and maps it (I writes a single-uid map itself before
+// its execve; newuidmap and newgidmap write subuid maps while I starts;
+// with keep-id, maps composed as C and its nested namespace showed them),
+// makes the container's directory and marks the image in use
+// (claimImage), builds the Spec (the image's /etc/passwd and /etc/group
+// come from the record, the rootfs not being mounted yet), and waits,
+// serving the terminal for -t as before; I mounts the overlay in
 // its own mount namespace before the rest of its set-up
 // (child.Config.Overlay). The mount goes with that namespace when the
 // container's last process exits, and P removes the directory: every
@@ -134,11 +135,10 @@ func directMaps(keepID bool, uid, gid uint32, plan *userns.Plan) (uids, gids []i
 	if !keepID {
 		return plan.UIDMap, plan.GIDMap, nil
 	}
-	size := func(m []idmap.Mapping) uint32 { return uint32(min(idmap.Size(m), 1<<32-1)) }
-	if uids, err = idmap.Compose(idmap.KeepID(uid, size(plan.UIDMap)), plan.UIDMap); err != nil {
+	if uids, err = idmap.Compose(idmap.KeepID(uid, mapIDs(plan.UIDMap)), plan.UIDMap); err != nil {
 		return nil, nil, err
 	}
-	if gids, err = idmap.Compose(idmap.KeepID(gid, size(plan.GIDMap)), plan.GIDMap); err != nil {
+	if gids, err = idmap.Compose(idmap.KeepID(gid, mapIDs(plan.GIDMap)), plan.GIDMap); err != nil {
 		return nil, nil, err
 	}
 	if len(uids) > idmap.MaxLines || len(gids) > idmap.MaxLines {
@@ -148,6 +148,9 @@ func directMaps(keepID bool, uid, gid uint32, plan *userns.Plan) (uids, gids []i
 	}
 	return uids, gids, nil
 }
+
+// mapIDs is the number of ids m maps, as many as a namespace can show.
+func mapIDs(m []idmap.Mapping) uint32 { return uint32(min(idmap.Size(m), 1<<32-1)) }
 
 // startDirect starts I in the container's namespaces and a user namespace
 // of its own, mapped as plan says; it waits for the Spec.
@@ -280,8 +283,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		m.release()
 		removeDirectDir(m.dir, m.leftovers, plan)
 	}()
-	in, err := specInput(cfg, m, id, idView{uid: os.Getuid(), gid: os.Getgid(),
-		uids: uint32(min(idmap.Size(plan.UIDMap), 1<<32-1)), gids: uint32(min(idmap.Size(plan.GIDMap), 1<<32-1))})
+	in, err := specInput(cfg, m, id, idView{uid: os.Getuid(), gid: os.Getgid(), uids: mapIDs(plan.UIDMap), gids: mapIDs(plan.GIDMap)})
 	if err != nil {
 		return 0, err
 	}

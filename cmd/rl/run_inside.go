@@ -189,7 +189,7 @@ func mountImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 	rfs, err := rootfs.Mount(rootfs.Config{Layers: layers, Dir: m.dir, Driver: os.Getenv("RL_OVERLAY")})
 	if err != nil {
 		m.release()
-		os.RemoveAll(m.dir)
+		removeDir(m.dir)
 		return nil, err
 	}
 	trace("rootfs mounted")
