@@ -27,12 +27,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"syscall"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"rl/container/child"
 )
 
 // spawnWorks: spawn's system call is written for this architecture.
@@ -67,7 +70,11 @@ type spawnAttr struct {
 	mapLen           [3]int
 	lastCap          uintptr // raise 0..lastCap as ambient capabilities (0: none)
 	mask             unix.Sigset_t
-	step, errno      uintptr
+	// prog, when set, is I's set-up (child.Compile), run after the fds,
+	// and then the command is executed in place of I (container.Exec).
+	prog        *child.Program
+	regs        [child.Registers]uintptr
+	step, errno uintptr
 }
 
 // The child's steps, for the error message.
@@ -80,31 +87,46 @@ const (
 	stepCaps
 	stepFD
 	stepExec
+	stepCommand
+	// stepProgram+i: the Program's op i.
+	stepProgram = 100
 )
 
 var stepNames = map[uintptr]string{
 	stepSetsid: "setsid", stepPdeathsig: "setting its parent-death signal",
 	stepSetgroups: "denying setgroups", stepUIDMap: "writing its uid map", stepGIDMap: "writing its gid map",
 	stepCaps: "raising its ambient capabilities", stepFD: "setting up its file descriptors", stepExec: "executing rl",
+	stepCommand: "executing the command",
 }
 
-// spawn starts I as command would, with CLONE_VM|CLONE_VFORK.
-func spawn(c Config, childEnd *os.File) (*os.Process, error) {
-	cmd := command(c, childEnd) // (the same path, arguments, environment and files)
-	var a spawnAttr
+// spawn starts I as command would, with CLONE_VM|CLONE_VFORK; or, given
+// a Program, the container's command without I (Exec).
+func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error) {
+	a := spawnAttr{prog: prog}
+	var cmd *exec.Cmd
+	var argv, envv []*byte
 	var err error
-	if a.path, err = syscall.BytePtrFromString(cmd.Path); err != nil {
-		return nil, err
+	if prog == nil {
+		cmd = command(c, childEnd) // (the same path, arguments, environment and files)
+		if a.path, err = syscall.BytePtrFromString(cmd.Path); err != nil {
+			return nil, err
+		}
+		if argv, err = syscall.SlicePtrFromStrings(cmd.Args); err != nil {
+			return nil, err
+		}
+		if envv, err = syscall.SlicePtrFromStrings(cmd.Env); err != nil {
+			return nil, err
+		}
+		a.argv, a.envv = unsafe.Pointer(&argv[0]), unsafe.Pointer(&envv[0])
+	} else {
+		// The command's files only (P hears of a failure through a, not
+		// a socket), and no ambient capabilities (root inside).
+		cmd = &exec.Cmd{Stdout: orStd(c.Stdout, os.Stdout), Stderr: orStd(c.Stderr, os.Stderr),
+			SysProcAttr: &syscall.SysProcAttr{Cloneflags: cloneFlags(c)}}
+		if c.Stdin != nil {
+			cmd.Stdin = c.Stdin
+		}
 	}
-	argv, err := syscall.SlicePtrFromStrings(cmd.Args)
-	if err != nil {
-		return nil, err
-	}
-	envv, err := syscall.SlicePtrFromStrings(cmd.Env)
-	if err != nil {
-		return nil, err
-	}
-	a.argv, a.envv = unsafe.Pointer(&argv[0]), unsafe.Pointer(&envv[0])
 
 	// Files: each is first duplicated above the child's targets (0-4), so
 	// that no dup3 in the child overwrites a source it still needs.
@@ -138,7 +160,7 @@ func spawn(c Config, childEnd *os.File) (*os.Process, error) {
 			a.mapLen[i] = len(txt[i])
 		}
 	}
-	if len(c.UIDMappings) == 0 || c.UIDMappings[0].ContainerID != 0 {
+	if len(cmd.SysProcAttr.AmbientCaps) > 0 && (len(c.UIDMappings) == 0 || c.UIDMappings[0].ContainerID != 0) {
 		// Unmapped until newuidmap, or not root inside (keep-id): I keeps
 		// its capabilities over execve as ambient ones only
 		// (capabilities(7)).
@@ -176,7 +198,11 @@ func spawn(c Config, childEnd *os.File) (*os.Process, error) {
 		// The child exited (CLONE_VFORK returns once it has): reap it.
 		var ws unix.WaitStatus
 		unix.Wait4(int(pid), &ws, 0, nil)
-		return nil, fmt.Errorf("%s: %w", stepNames[a.step], syscall.Errno(a.errno))
+		what := stepNames[a.step]
+		if a.step >= stepProgram && prog != nil {
+			what = prog.Names[a.step-stepProgram]
+		}
+		return nil, fmt.Errorf("%s: %w", what, syscall.Errno(a.errno))
 	}
 	return os.FindProcess(int(pid))
 }
@@ -203,6 +229,10 @@ func spawnClone(a *spawnAttr) (pid, errno uintptr) {
 	var hdr unix.CapUserHeader
 	var data [2]unix.CapUserData
 	var old, dfl sigaction
+	var op *child.Op
+	var args [6]uintptr
+	var pc, i int
+	var n, r1, k uintptr
 	atFDCWD := unix.AT_FDCWD
 	pid, errno = vforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone)), unsafe.Sizeof(a.clone), 0)
 	if errno != 0 || pid != 0 {
@@ -258,6 +288,56 @@ func spawnClone(a *spawnAttr) (pid, errno uintptr) {
 			}
 		}
 	}
+	if a.prog != nil {
+		// I's set-up (child.Program): each op one system call, its
+		// arguments from the op or the registers, its errno deciding
+		// what follows.
+		for pc = 0; pc < len(a.prog.Ops); pc++ {
+			op = &a.prog.Ops[pc]
+			args = op.Args
+			for i = range args {
+				if op.In[i] > 0 {
+					args[i] = a.regs[op.In[i]]
+				}
+			}
+			for i = range op.FdPath {
+				if op.FdPath[i] > 0 {
+					// "/proc/self/fd/" is there (Compile); the number
+					// and a NUL after it.
+					n = a.regs[op.FdPath[i]]
+					k = 14
+					for r1 = n; ; r1 /= 10 {
+						k++
+						if r1 < 10 {
+							break
+						}
+					}
+					a.prog.Paths[i][k] = 0
+					for r1 = n; ; r1 /= 10 {
+						k--
+						a.prog.Paths[i][k] = byte('0' + r1%10)
+						if r1 < 10 {
+							break
+						}
+					}
+				}
+			}
+			r1, _, e = syscall.RawSyscall6(op.Trap, args[0], args[1], args[2], args[3], args[4], args[5])
+			switch {
+			case e == 0:
+				if op.Out > 0 {
+					a.regs[op.Out] = r1
+				}
+				pc += op.Skip
+			case e == op.OK:
+			case e == op.Else:
+				pc += op.ElseSkip
+			default:
+				step = stepProgram + uintptr(pc)
+				goto fail
+			}
+		}
+	}
 	// Go's handlers (P's) would run here on P's stack: back to the
 	// default, except for ignored signals, which execve keeps ignored.
 	for sig := uintptr(1); sig <= 64; sig++ {
@@ -269,6 +349,23 @@ func spawnClone(a *spawnAttr) (pid, errno uintptr) {
 		}
 	}
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.mask)), 0, 8, 0, 0)
+	if a.prog != nil {
+		// The command, as lookPath finds it: a candidate that is not
+		// there or not executable is passed over; one that is there
+		// and fails (its interpreter missing) ends the search.
+		step = stepCommand
+		for pc = 0; pc < len(a.prog.Candidates); pc++ {
+			_, _, e = syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(a.prog.Candidates[pc])), uintptr(a.prog.Argv), uintptr(a.prog.Envv))
+			if e == unix.ENOENT {
+				if _, _, e2 := syscall.RawSyscall6(unix.SYS_FACCESSAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(a.prog.Candidates[pc])), unix.F_OK, 0, 0, 0); e2 == 0 {
+					goto fail
+				}
+			} else if e != unix.EACCES && e != unix.ENOTDIR {
+				goto fail
+			}
+		}
+		goto fail
+	}
 	step = stepExec
 	_, _, e = syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(a.path)), uintptr(a.argv), uintptr(a.envv))
 fail:

@@ -5,12 +5,14 @@ package container
 import (
 	"errors"
 	"os"
+
+	"rl/container/child"
 )
 
 // spawnWorks: spawn's system call is written for amd64 only
 // (spawn_amd64.s); elsewhere I always starts through os/exec.
 const spawnWorks = false
 
-func spawn(Config, *os.File) (*os.Process, error) { return nil, errors.ErrUnsupported }
+func spawn(Config, *os.File, *child.Program) (*os.Process, error) { return nil, errors.ErrUnsupported }
 
 var errNoClone3 = errors.ErrUnsupported

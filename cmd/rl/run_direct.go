@@ -16,6 +16,7 @@ import (
 	"rl/container/child"
 	"rl/idmap"
 	"rl/image/record"
+	"rl/network"
 	"rl/spec"
 	"rl/userns"
 )
@@ -155,27 +156,9 @@ func mapIDs(m []idmap.Mapping) uint32 { return uint32(min(idmap.Size(m), 1<<32-1
 // startDirect starts I in the container's namespaces and a user namespace
 // of its own, mapped as plan says; it waits for the Spec.
 func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func()) (ctr *container.Container, mapped func() error, err error) {
-	uids, gids, err := directMaps(cfg.Opts.KeepID, uint32(os.Getuid()), uint32(os.Getgid()), plan)
+	c, uids, gids, err := directConfig(cfg, plan, io, helpers)
 	if err != nil {
 		return nil, nil, err
-	}
-	ns := spec.Namespaces(cfg.Opts)
-	if !cfg.Opts.KeepID { // (keep-id has one already)
-		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
-	}
-	c := container.Config{Namespaces: ns, Init: initForP(), Argv0: os.Args[0],
-		Prepare: prepareNetwork(cfg, helpers, true), Cgroup: io.cgroup}
-	if io.term != nil {
-		c.Console = io.term.childEnd
-	}
-	if plan.Mode == userns.ModeSingle {
-		// I writes the maps itself before its execve (container.Start):
-		// one line each, the user's own ids, which an unprivileged
-		// process may write.
-		c.UIDMappings, c.GIDMappings, c.DenySetgroups = spec.LinuxIDMappings(uids), spec.LinuxIDMappings(gids), true
-	}
-	if cfg.Flags.interactive {
-		c.Stdin = os.Stdin
 	}
 	ctr, err = container.Start(c)
 	if err != nil {
@@ -202,6 +185,34 @@ func startDirect(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func
 		trace("I mapped")
 		return err
 	}), nil
+}
+
+// directConfig is the container.Config of a direct start, and the maps
+// of its user namespace.
+func directConfig(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]func()) (c container.Config, uids, gids []idmap.Mapping, err error) {
+	uids, gids, err = directMaps(cfg.Opts.KeepID, uint32(os.Getuid()), uint32(os.Getgid()), plan)
+	if err != nil {
+		return c, nil, nil, err
+	}
+	ns := spec.Namespaces(cfg.Opts)
+	if !cfg.Opts.KeepID { // (keep-id has one already)
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+	}
+	c = container.Config{Namespaces: ns, Init: initForP(), Argv0: os.Args[0],
+		Prepare: prepareNetwork(cfg, helpers, true), Cgroup: io.cgroup}
+	if io.term != nil {
+		c.Console = io.term.childEnd
+	}
+	if plan.Mode == userns.ModeSingle {
+		// I writes the maps itself before its execve (container.Start):
+		// one line each, the user's own ids, which an unprivileged
+		// process may write.
+		c.UIDMappings, c.GIDMappings, c.DenySetgroups = spec.LinuxIDMappings(uids), spec.LinuxIDMappings(gids), true
+	}
+	if cfg.Flags.interactive {
+		c.Stdin = os.Stdin
+	}
+	return c, uids, gids, nil
 }
 
 // removeDirectDir removes the container's directory. With subuid mapping
@@ -259,18 +270,29 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		}
 		defer term.Close() // (last: restores rl's terminal)
 	}
-	// I starts before P's own work, which its start (a Go runtime, ~8 ms
-	// here) and, with subuid mapping, newuidmap and newgidmap overlap. I
-	// only waits for its configuration until Run; it is vforked
-	// (container.Start), so P's pages do not become copy-on-write. (When
-	// it was forked, P paid ~60 more page faults for starting it first
-	// than for starting it last, and the overlap saved nothing.)
-	ctr, mapped, err := startDirect(cfg, plan, directIO{term: term, cgroup: cgroup}, &helpers)
-	if err != nil {
-		return 0, err
+	// Without rl-init (container.Exec) when the run needs nothing of I
+	// but its set-up: single-uid maps (the child writes them; subuid maps
+	// would need it to wait for newuidmap), no pty to hand over, no
+	// network helper, no cgroup handshake, no keep-id passwd line. P's
+	// own work then comes first: the child's set-up needs all of it.
+	quick := plan.Mode == userns.ModeSingle && term == nil && cgroup == nil && beforeExec == nil &&
+		!cfg.Opts.KeepID && cfg.Network.Kind != network.SlirpMode && os.Getenv("RL_INIT") != "always"
+	var ctr *container.Container
+	mapped := func() error { return nil }
+	if !quick {
+		// I starts before P's own work, which its start (a Go runtime,
+		// ~8 ms here) and, with subuid mapping, newuidmap and newgidmap
+		// overlap. I only waits for its configuration until Run; it is
+		// vforked (container.Start), so P's pages do not become
+		// copy-on-write. (When it was forked, P paid ~60 more page
+		// faults for starting it first than for starting it last, and
+		// the overlap saved nothing.)
+		if ctr, mapped, err = startDirect(cfg, plan, directIO{term: term, cgroup: cgroup}, &helpers); err != nil {
+			return 0, err
+		}
+		// (Last of these: no newuidmap outlives a run that failed first.)
+		defer func() { ctr.Close(); mapped() }()
 	}
-	// (Last of these: no newuidmap outlives a run that failed first.)
-	defer func() { ctr.Close(); mapped() }()
 	m, ov, err := directRoot(cfg, rec, id)
 	if err != nil {
 		return 0, err
@@ -292,6 +314,29 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		return 0, &usageError{Msg: "run: " + err.Error(), Code: exitRLFailed}
 	}
 	trace("spec built")
+	if quick {
+		if st, ok, err := runQuick(cfg, plan, s, ov); ok {
+			return st, err
+		}
+		// Through rl-init, which does the same and fails with its own
+		// message and exit code, or succeeds where the compiled set-up
+		// was too strict. The child may have mounted the overlay: its
+		// work directory then holds overlayfs's incompat/volatile, with
+		// which a second mount fails (EINVAL: a volatile upper directory
+		// may not be reused), so it is made afresh (the child is gone,
+		// and its mount with it).
+		if ov != nil {
+			if err := removeDir(ov.Work); err != nil {
+				return 0, err
+			}
+			if err := os.Mkdir(ov.Work, 0o755); err != nil {
+				return 0, err
+			}
+		}
+		if ctr, mapped, err = startDirect(cfg, plan, directIO{}, &helpers); err != nil {
+			return 0, err
+		}
+	}
 	if err := mapped(); err != nil {
 		return 0, err
 	}
@@ -316,6 +361,29 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		term.Drain()
 	}
 	return st, err
+}
+
+// runQuick runs the container without rl-init (container.Exec); ok is
+// false when the command did not start, and rl-init should try.
+func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay) (st int, ok bool, err error) {
+	c, _, _, err := directConfig(cfg, plan, directIO{}, nil)
+	if err != nil {
+		return 0, false, nil
+	}
+	ctr, err := container.Exec(c, s, ov)
+	if err != nil {
+		if verbose() {
+			fmt.Fprintf(os.Stderr, "rl: %v; starting it through rl-init\n", err)
+		}
+		return 0, false, nil
+	}
+	defer ctr.Close()
+	if verbose() {
+		fmt.Fprintln(os.Stderr, "rl: the command started without rl-init")
+	}
+	st, err = ctr.Wait()
+	trace("container exited")
+	return st, true, err
 }
 
 // directRoot makes container id's directory and says what its rootfs is:

@@ -370,18 +370,8 @@ func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, checkExec(name, name)
 	}
-	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			pathEnv = v
-		}
-	}
 	var denied error
-	for _, dir := range filepath.SplitList(pathEnv) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
+	for _, p := range candidates(name, env) {
 		err := checkExec(name, p)
 		if err == nil {
 			return p, nil
@@ -395,6 +385,29 @@ func lookPath(name string, env []string) (string, error) {
 		return "", denied
 	}
 	return "", &codedError{127, fmt.Sprintf("%s: executable file not found in $PATH", name)}
+}
+
+// candidates are the paths execvp tries for name, in order: name itself
+// if it has a slash, else name in each directory of the container's PATH
+// (or the default one).
+func candidates(name string, env []string) []string {
+	if strings.Contains(name, "/") {
+		return []string{name}
+	}
+	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	var out []string
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		out = append(out, filepath.Join(dir, name))
+	}
+	return out
 }
 
 func checkExec(name, p string) error {
