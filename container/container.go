@@ -54,6 +54,13 @@ type Config struct {
 	// of the initial one (P), must deny setgroups(2) for its single-id
 	// gid map to be written (user_namespaces(7)).
 	DenySetgroups bool
+	// Signals, when set, is a channel the caller has made the target of
+	// userns.ForwardedSignals (signal.Notify) for Exec: Wait relays what
+	// it holds, also what came before the command started. (A Go
+	// program's first Notify costs ~1 ms here: the runtime hands each
+	// signal to a thread of its own and waits for it. The caller can
+	// make it beside its own work.)
+	Signals chan os.Signal
 	// Cgroup, when set, is an open cgroup directory: I is created in it
 	// by clone3(CLONE_INTO_CGROUP), so the command never runs outside its
 	// limits, and its cgroup namespace is rooted there.
@@ -84,6 +91,9 @@ type Container struct {
 	ready   func() error
 	cleanup func()
 	waited  bool
+	// ran: the command ran to its end; signals stay the container's
+	// (Close).
+	ran bool
 	// console: the command has a pty, which P sizes itself on SIGWINCH;
 	// the signal is not relayed (a shell as pid 1 would get it twice).
 	console bool
@@ -176,7 +186,14 @@ func (ctr *Container) Close() {
 	}
 	ctr.cleanup()
 	ctr.cleanup = func() {}
-	signal.Stop(ctr.sigs)
+	if !ctr.ran {
+		// Once the command has run, the caller only cleans up and exits:
+		// a signal then is dropped, not left to end it halfway through
+		// removing the container's directory. (Stopping also costs ~1
+		// ms here: the runtime hands each signal to its signal thread
+		// and waits, as Notify did.)
+		signal.Stop(ctr.sigs)
+	}
 	if ctr.sock != nil {
 		ctr.sock.Close()
 	}
@@ -259,7 +276,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 		proc.Wait()
 		return 0, &Error{r}
 	}
-	ctr.waited = true
+	ctr.waited, ctr.ran = true, true
 	return userns.Status(proc.Wait())
 }
 
@@ -311,25 +328,19 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay) (*Container, error) {
 	if err != nil {
 		return nil, &QuickError{err}
 	}
-	ctr := &Container{sigs: make(chan os.Signal, 16), cleanup: func() {}}
-	// Signals are the container's once it runs: queued from when Notify
-	// returns, relayed by Wait. Notify runs beside the clone: the first
-	// Notify of a Go program costs ~1.5 ms here (the runtime hands each
-	// signal to a thread of its own and waits for it), and P waits in
-	// the clone anyway until the child's execve. Until Notify returns a
-	// signal does what it did before (SIGINT ends P, and the container
-	// with it: its parent-death signal).
-	notified := make(chan struct{})
-	go func() {
+	ctr := &Container{sigs: c.Signals, cleanup: func() {}}
+	if ctr.sigs == nil {
+		// Signals are the container's from now on, relayed by Wait.
+		ctr.sigs = make(chan os.Signal, 16)
 		signal.Notify(ctr.sigs, userns.ForwardedSignals...)
-		close(notified)
-	}()
+	}
 	child.Trace("P: command start")
 	ctr.proc, err = spawn(c, nil, prog)
 	child.Trace("P: command started")
-	<-notified
 	if err != nil {
-		signal.Stop(ctr.sigs)
+		if c.Signals == nil {
+			signal.Stop(ctr.sigs)
+		}
 		return nil, &QuickError{err}
 	}
 	return ctr, nil
@@ -339,7 +350,7 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay) (*Container, error) {
 // container's exit status once it has exited.
 func (ctr *Container) Wait() (int, error) {
 	defer ctr.relay()()
-	ctr.waited = true
+	ctr.waited, ctr.ran = true, true
 	return userns.Status(ctr.proc.Wait())
 }
 

@@ -249,6 +249,23 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	var helpers []func()
 	defer waitHelpers(&helpers)
 	id := containerID(cfg)
+	// Without rl-init (container.Exec) when the run needs nothing of I
+	// but its set-up: single-uid maps (the child writes them; subuid maps
+	// would need it to wait for newuidmap), no pty to hand over, no
+	// network helper, no cgroup handshake (limits), no keep-id passwd
+	// line. P's own work then comes first: the child's set-up needs all
+	// of it.
+	quick := plan.Mode == userns.ModeSingle && !cfg.Opts.Terminal && !cfg.Cgroup && !cfg.Opts.KeepID &&
+		cfg.Network.Kind != network.SlirpMode && os.Getenv("RL_INIT") != "always"
+	var sigs *earlySignals
+	if quick {
+		// Signals are the container's from here on: relayed once it runs
+		// (container.Config.Signals), as docker relays them from the
+		// start of a run; made now, beside P's own work, for they cost
+		// ~1 ms.
+		sigs = notifyEarly()
+		defer sigs.stop()
+	}
 	var cgroup *os.File
 	var beforeExec func() error
 	if cfg.Cgroup {
@@ -270,13 +287,6 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		}
 		defer term.Close() // (last: restores rl's terminal)
 	}
-	// Without rl-init (container.Exec) when the run needs nothing of I
-	// but its set-up: single-uid maps (the child writes them; subuid maps
-	// would need it to wait for newuidmap), no pty to hand over, no
-	// network helper, no cgroup handshake, no keep-id passwd line. P's
-	// own work then comes first: the child's set-up needs all of it.
-	quick := plan.Mode == userns.ModeSingle && term == nil && cgroup == nil && beforeExec == nil &&
-		!cfg.Opts.KeepID && cfg.Network.Kind != network.SlirpMode && os.Getenv("RL_INIT") != "always"
 	var ctr *container.Container
 	mapped := func() error { return nil }
 	if !quick {
@@ -315,9 +325,15 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	}
 	trace("spec built")
 	if quick {
-		if st, ok, err := runQuick(cfg, plan, s, ov); ok {
+		if st, ok, err := runQuick(cfg, plan, s, ov, sigs); ok {
+			// The command ran: signals stay taken while P cleans up and
+			// exits (as container.Container.Close leaves them).
+			sigs.stopped = true
 			return st, err
 		}
+		// (A signal that came meanwhile is dropped: it was the
+		// container's, and rl-init's start takes signals anew.)
+		sigs.stop()
 		// Through rl-init, which does the same and fails with its own
 		// message and exit code, or succeeds where the compiled set-up
 		// was too strict. The child may have mounted the overlay: its
@@ -365,11 +381,12 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 
 // runQuick runs the container without rl-init (container.Exec); ok is
 // false when the command did not start, and rl-init should try.
-func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay) (st int, ok bool, err error) {
+func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, sigs *earlySignals) (st int, ok bool, err error) {
 	c, _, _, err := directConfig(cfg, plan, directIO{}, nil)
 	if err != nil {
 		return 0, false, nil
 	}
+	c.Signals = sigs.ch
 	ctr, err := container.Exec(c, s, ov)
 	if err != nil {
 		if verbose() {
@@ -384,6 +401,34 @@ func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overla
 	st, err = ctr.Wait()
 	trace("container exited")
 	return st, true, err
+}
+
+// earlySignals is a signal.Notify made in a goroutine.
+type earlySignals struct {
+	ch       chan os.Signal
+	notified chan struct{}
+	stopped  bool
+}
+
+// notifyEarly makes ch the target of the signals rl relays, beside the
+// caller's work.
+func notifyEarly() *earlySignals {
+	e := &earlySignals{ch: make(chan os.Signal, 16), notified: make(chan struct{})}
+	go func() {
+		signal.Notify(e.ch, userns.ForwardedSignals...)
+		close(e.notified)
+	}()
+	return e
+}
+
+// stop undoes notifyEarly, once.
+func (e *earlySignals) stop() {
+	if e.stopped {
+		return
+	}
+	e.stopped = true
+	<-e.notified // (a Stop before the Notify would leave it in place)
+	signal.Stop(e.ch)
 }
 
 // directRoot makes container id's directory and says what its rootfs is:
