@@ -200,7 +200,7 @@ func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error
 		unix.Wait4(int(pid), &ws, 0, nil)
 		what := stepNames[a.step]
 		if a.step >= stepProgram && prog != nil {
-			what = prog.Names[a.step-stepProgram]
+			what = prog.Name(int(a.step - stepProgram))
 		}
 		return nil, fmt.Errorf("%s: %w", what, syscall.Errno(a.errno))
 	}

@@ -68,8 +68,7 @@ const Registers = 8
 
 // Program is start's system calls for one container, and the command.
 type Program struct {
-	Ops   []Op
-	Names []string // what each Op does, for P's messages
+	Ops []Op
 	// Candidates are the command's paths to try, in PATH's order, as
 	// execvp does; Argv and Envv are NULL-terminated arrays.
 	Candidates []*byte
@@ -77,7 +76,19 @@ type Program struct {
 	// Paths are the buffers of FdPath: "/proc/self/fd/", then the
 	// child's number.
 	Paths *[2][32]byte
+	notes []note
 	keep  []any
+}
+
+// note is what an op does, for P's messages: what, with a and b in
+// place of its first and second %s (made into a string only when an op
+// fails: a start made ~200 of them for nothing).
+type note struct{ what, a, b string }
+
+// Name says what op i does.
+func (p *Program) Name(i int) string {
+	n := p.notes[i]
+	return strings.Replace(strings.Replace(n.what, "%s", n.a, 1), "%s", n.b, 1)
 }
 
 // The registers: the rootfs, a directory being walked, a mount target,
@@ -92,38 +103,66 @@ const (
 // errNotCompiled says why a configuration needs rl-init.
 var errNotCompiled = errors.New("needs rl-init")
 
-type builder struct{ p *Program }
+type builder struct {
+	p     *Program
+	arena []byte
+}
 
-// cstr is s as a C string, kept alive as long as the Program.
-func (b *builder) cstr(s string) *byte {
-	p, err := unix.BytePtrFromString(s)
-	if err != nil {
-		panic(err) // (Compile checked every string for NUL)
+// arenaSize is the size of the builder's arena chunks: a start's C
+// strings and structures fit in one.
+const arenaSize = 16 << 10
+
+// alloc is n zeroed bytes, 8-aligned, from the arena: C strings and
+// the structures the kernel reads, none of which holds a Go pointer.
+// Chunks are never grown (the ops hold their addresses as uintptrs) and
+// are kept as long as the Program. One chunk instead of ~250 small
+// objects: a fresh heap page costs a page fault (~30 us here), and P
+// compiles once per process.
+func (b *builder) alloc(n int) unsafe.Pointer {
+	n = (n + 7) &^ 7
+	if len(b.arena)+n > cap(b.arena) {
+		b.arena = make([]byte, 0, max(arenaSize, n))
+		b.p.keep = append(b.p.keep, b.arena)
 	}
-	b.p.keep = append(b.p.keep, p)
+	p := unsafe.Pointer(unsafe.SliceData(b.arena[len(b.arena) : len(b.arena)+n]))
+	b.arena = b.arena[:len(b.arena)+n]
+	return p
+}
+
+// newIn is a zeroed T (with no Go pointer in it) in b's arena.
+func newIn[T any](b *builder) *T {
+	var zero T
+	return (*T)(b.alloc(int(unsafe.Sizeof(zero))))
+}
+
+// addr is p as a system call argument.
+func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
+
+// cstr is s as a C string in the arena.
+func (b *builder) cstr(s string) *byte {
+	p := (*byte)(b.alloc(len(s) + 1))
+	copy(unsafe.Slice(p, len(s)), s) // (the NUL: the arena is zeroed)
 	return p
 }
 
 // str is cstr as a system call argument.
 func (b *builder) str(s string) uintptr { return uintptr(unsafe.Pointer(b.cstr(s))) }
 
-// ptr is v (a pointer), kept alive as long as the Program.
-func (b *builder) ptr(v any, p unsafe.Pointer) uintptr {
-	b.p.keep = append(b.p.keep, v)
-	return uintptr(p)
-}
+// op appends o, which does what; opf one whose what holds %s for a and b.
+func (b *builder) op(what string, o Op) { b.opf(what, "", "", o) }
 
-func (b *builder) op(name string, o Op) {
+func (b *builder) opf(what, x, y string, o Op) {
 	b.p.Ops = append(b.p.Ops, o)
-	b.p.Names = append(b.p.Names, name)
+	b.p.notes = append(b.p.notes, note{what, x, y})
 }
 
 func (b *builder) path(i int) uintptr { return uintptr(unsafe.Pointer(&b.p.Paths[i][0])) }
 
 // resolve opens name inside the rootfs (O_PATH) into register out.
 func (b *builder) resolve(name string, flags uint64, out uint8) Op {
-	how := &unix.OpenHow{Flags: flags | unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-	return Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str(rel(name)), b.ptr(how, unsafe.Pointer(how)), unsafe.Sizeof(*how)},
+	how := newIn[unix.OpenHow](b)
+	*how = unix.OpenHow{Flags: flags | unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	return Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str(rel(name)), addr(how), unsafe.Sizeof(*how)},
 		In: [6]uint8{rRoot}, Out: out}
 }
 
@@ -151,14 +190,14 @@ func (b *builder) mkdirAll(name string) {
 		// (still in rDir: a failed call writes no register) and open it.
 		o := b.resolve(prefix, unix.O_DIRECTORY, rDir)
 		o.Skip, o.Else, o.ElseSkip = 2, unix.ENOENT, 0
-		b.op("resolving "+prefix+" in the rootfs", o)
+		b.opf("resolving %s in the rootfs", prefix, "", o)
 		parent := rDir
 		if i == 0 {
 			parent = rRoot
 		}
-		b.op("creating "+prefix+" in the rootfs", Op{Trap: unix.SYS_MKDIRAT, Args: [6]uintptr{0, b.str(parts[i]), 0o755},
+		b.opf("creating %s in the rootfs", prefix, "", Op{Trap: unix.SYS_MKDIRAT, Args: [6]uintptr{0, b.str(parts[i]), 0o755},
 			In: [6]uint8{parent}, OK: unix.EEXIST})
-		b.op("resolving "+prefix+" in the rootfs", b.resolve(prefix, unix.O_DIRECTORY, rDir))
+		b.opf("resolving %s in the rootfs", prefix, "", b.resolve(prefix, unix.O_DIRECTORY, rDir))
 	}
 }
 
@@ -185,12 +224,14 @@ func Compile(c *Config) (*Program, error) {
 	if hasNUL(c) {
 		return nil, notCompiled("a NUL byte in the configuration")
 	}
-	b := &builder{p: &Program{Paths: new([2][32]byte)}}
-	for i := range b.p.Paths {
-		copy(b.p.Paths[i][:], "/proc/self/fd/") // (the child writes the number)
-	}
-	b.p.keep = append(b.p.keep, b.p.Paths)
+	// (Capacities for a usual start: appends that move the slices would
+	// copy them, and touch fresh pages.)
+	b := &builder{p: &Program{Ops: make([]Op, 0, 256), notes: make([]note, 0, 256)}}
 	p := b.p
+	p.Paths = newIn[[2][32]byte](b)
+	for i := range p.Paths {
+		copy(p.Paths[i][:], "/proc/self/fd/") // (the child writes the number)
+	}
 	// As start: our copy of the mount tree a slave before any mount.
 	b.op("making / a slave mount", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(""), b.str("/"), b.str(""), unix.MS_SLAVE | unix.MS_REC, 0}})
 	root := b.str(c.Root)
@@ -230,19 +271,20 @@ func Compile(c *Config) (*Program, error) {
 	for i := 1; i <= len(cwd); i++ {
 		if i == len(cwd) || cwd[i] == '/' {
 			if p := cwd[:i]; p != "/" {
-				b.op("creating the working directory "+cwd, Op{Trap: unix.SYS_MKDIRAT, Args: [6]uintptr{atFDCWD, b.str(p), 0o755}, OK: unix.EEXIST})
+				b.opf("creating the working directory %s", cwd, "", Op{Trap: unix.SYS_MKDIRAT, Args: [6]uintptr{atFDCWD, b.str(p), 0o755}, OK: unix.EEXIST})
 			}
 		}
 	}
 	if c.ReadOnly {
-		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-		b.op("making the rootfs read-only", Op{Trap: unix.SYS_MOUNT_SETATTR, Args: [6]uintptr{atFDCWD, b.str("/"), 0, b.ptr(attr, unsafe.Pointer(attr)), unsafe.Sizeof(*attr)}})
+		attr := newIn[unix.MountAttr](b)
+		*attr = unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		b.op("making the rootfs read-only", Op{Trap: unix.SYS_MOUNT_SETATTR, Args: [6]uintptr{atFDCWD, b.str("/"), 0, addr(attr), unsafe.Sizeof(*attr)}})
 	}
 	// Order, as start's: the bounding set while CAP_SETPCAP is effective,
 	// the user, the working directory as the user, the capabilities.
 	b.dropBounding(c.Capabilities)
 	b.setUser(c.User)
-	b.op("changing to the working directory "+cwd, Op{Trap: unix.SYS_CHDIR, Args: [6]uintptr{b.str(cwd)}})
+	b.opf("changing to the working directory %s", cwd, "", Op{Trap: unix.SYS_CHDIR, Args: [6]uintptr{b.str(cwd)}})
 	b.setCaps(c.Capabilities)
 	if c.NoNewPrivs {
 		b.op("setting no_new_privs", Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_SET_NO_NEW_PRIVS, 1}})
@@ -250,8 +292,9 @@ func Compile(c *Config) (*Program, error) {
 	// The command's soft limit of open files is its hard one (see start).
 	var nofile unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &nofile) == nil {
-		lim := &unix.Rlimit{Cur: nofile.Max, Max: nofile.Max}
-		b.op("setting RLIMIT_NOFILE", Op{Trap: unix.SYS_PRLIMIT64, Args: [6]uintptr{0, unix.RLIMIT_NOFILE, b.ptr(lim, unsafe.Pointer(lim)), 0}})
+		lim := newIn[unix.Rlimit](b)
+		*lim = unix.Rlimit{Cur: nofile.Max, Max: nofile.Max}
+		b.op("setting RLIMIT_NOFILE", Op{Trap: unix.SYS_PRLIMIT64, Args: [6]uintptr{0, unix.RLIMIT_NOFILE, addr(lim), 0}})
 	}
 	// Last, as start's: every fd but 0-2 closes at execve (P's own, and
 	// whatever rl's caller left open), and the parent-death signal. P is
@@ -323,33 +366,34 @@ func (b *builder) mount(m specs.Mount) error {
 	target := rDir // (where mkdirAll leaves it)
 	if file {
 		b.mkdirAll(path.Dir(rel(dest)))
-		how := &unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-		b.op("creating the mount point "+dest, Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str(rel(dest)), b.ptr(how, unsafe.Pointer(how)), unsafe.Sizeof(*how)},
+		how := newIn[unix.OpenHow](b)
+		*how = unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+		b.opf("creating the mount point %s", dest, "", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str(rel(dest)), addr(how), unsafe.Sizeof(*how)},
 			In: [6]uint8{rRoot}, Out: rTarget})
 		target = rTarget
 	} else {
 		b.mkdirAll(dest)
 	}
 	if isBind {
-		b.op("bind-mounting "+m.Source+" on "+dest, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(m.Source), b.path(0), b.str(""), flags & (unix.MS_BIND | unix.MS_REC), 0},
+		b.opf("bind-mounting %s on %s", m.Source, dest, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(m.Source), b.path(0), b.str(""), flags & (unix.MS_BIND | unix.MS_REC), 0},
 			FdPath: [2]uint8{target}})
 		b.setattr(dest, flags)
 	} else {
 		at := len(b.p.Ops)
-		b.op("mounting "+m.Type+" on "+dest, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(m.Source), b.path(0), b.str(m.Type), flags, b.str(data)},
+		b.opf("mounting %s on %s", m.Type, dest, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(m.Source), b.path(0), b.str(m.Type), flags, b.str(data)},
 			FdPath: [2]uint8{target}})
 		if m.Type == "sysfs" {
 			// sysfs needs a net namespace of our own (--network host has
 			// none): the host's /sys then, read-only, as start binds it.
-			b.op("bind-mounting /sys on "+dest, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("/sys"), b.path(0), b.str(""), unix.MS_BIND | unix.MS_REC, 0},
+			b.opf("bind-mounting /sys on %s", dest, "", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("/sys"), b.path(0), b.str(""), unix.MS_BIND | unix.MS_REC, 0},
 				FdPath: [2]uint8{target}})
 			b.setattr(dest, unix.MS_REC|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
 			b.p.Ops[at].Else, b.p.Ops[at].Skip = unix.EPERM, len(b.p.Ops)-at-1
 		}
 	}
 	for _, pr := range prop {
-		b.op("resolving "+dest, b.resolve(dest, 0, rTarget))
-		b.op("setting the propagation of "+dest, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(""), b.path(0), b.str(""), pr, 0}, FdPath: [2]uint8{rTarget}})
+		b.opf("resolving %s", dest, "", b.resolve(dest, 0, rTarget))
+		b.opf("setting the propagation of %s", dest, "", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(""), b.path(0), b.str(""), pr, 0}, FdPath: [2]uint8{rTarget}})
 	}
 	return nil
 }
@@ -372,23 +416,25 @@ func (b *builder) setattr(dest string, flags uintptr) {
 	if flags&unix.MS_REC != 0 {
 		at |= unix.AT_RECURSIVE
 	}
-	attr := &unix.MountAttr{Attr_set: set}
-	b.op("resolving "+dest, b.resolve(dest, 0, rTarget))
-	b.op("setting the flags of "+dest, Op{Trap: unix.SYS_MOUNT_SETATTR, Args: [6]uintptr{0, b.str(""), at, b.ptr(attr, unsafe.Pointer(attr)), unsafe.Sizeof(*attr)},
+	attr := newIn[unix.MountAttr](b)
+	*attr = unix.MountAttr{Attr_set: set}
+	b.opf("resolving %s", dest, "", b.resolve(dest, 0, rTarget))
+	b.opf("setting the flags of %s", dest, "", Op{Trap: unix.SYS_MOUNT_SETATTR, Args: [6]uintptr{0, b.str(""), at, addr(attr), unsafe.Sizeof(*attr)},
 		In: [6]uint8{rTarget}})
 }
 
 // devices is makeDevices, resolved inside the rootfs.
 func (b *builder) devices() {
 	for _, d := range []string{"null", "zero", "full", "random", "urandom", "tty"} {
-		how := &unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC, Mode: 0o666, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS}
-		b.op("creating /dev/"+d, Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str("dev/" + d), b.ptr(how, unsafe.Pointer(how)), unsafe.Sizeof(*how)},
+		how := newIn[unix.OpenHow](b)
+		*how = unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC, Mode: 0o666, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS}
+		b.opf("creating /dev/%s", d, "", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str("dev/" + d), addr(how), unsafe.Sizeof(*how)},
 			In: [6]uint8{rRoot}, Out: rTarget})
-		b.op("binding /dev/"+d, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("/dev/" + d), b.path(0), b.str(""), unix.MS_BIND, 0}, FdPath: [2]uint8{rTarget}})
+		b.opf("binding /dev/%s", d, "", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("/dev/" + d), b.path(0), b.str(""), unix.MS_BIND, 0}, FdPath: [2]uint8{rTarget}})
 	}
 	b.op("resolving /dev", b.resolve("/dev", unix.O_DIRECTORY, rDir))
 	for _, l := range devLinks {
-		b.op("creating /dev/"+l[0], Op{Trap: unix.SYS_SYMLINKAT, Args: [6]uintptr{b.str(l[1]), 0, b.str(l[0])}, In: [6]uint8{0, rDir}, OK: unix.EEXIST})
+		b.opf("creating /dev/%s", l[0], "", Op{Trap: unix.SYS_SYMLINKAT, Args: [6]uintptr{b.str(l[1]), 0, b.str(l[0])}, In: [6]uint8{0, rDir}, OK: unix.EEXIST})
 	}
 }
 
@@ -402,11 +448,11 @@ var devLinks = [][2]string{{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}
 // is not there.
 func (b *builder) mask(name string) {
 	at := len(b.p.Ops)
-	b.op("resolving "+name, b.resolve(name, 0, rTarget))
+	b.opf("resolving %s", name, "", b.resolve(name, 0, rTarget))
 	b.op("resolving /dev/null", b.resolve("/dev/null", 0, rOther))
-	b.op("masking "+name, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.path(1), b.path(0), b.str(""), unix.MS_BIND, 0},
+	b.opf("masking %s", name, "", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.path(1), b.path(0), b.str(""), unix.MS_BIND, 0},
 		FdPath: [2]uint8{rTarget, rOther}, Skip: 1, Else: unix.ENOTDIR})
-	b.op("masking "+name, Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("tmpfs"), b.path(0), b.str("tmpfs"),
+	b.opf("masking %s", name, "", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("tmpfs"), b.path(0), b.str("tmpfs"),
 		unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, b.str("size=0")}, FdPath: [2]uint8{rTarget}})
 	b.p.Ops[at].Else, b.p.Ops[at].ElseSkip = unix.ENOENT, len(b.p.Ops)-at-1
 }
@@ -414,8 +460,8 @@ func (b *builder) mask(name string) {
 // readonly is readonlyPaths for one path.
 func (b *builder) readonly(name string) {
 	at := len(b.p.Ops)
-	b.op("resolving "+name, b.resolve(name, 0, rTarget))
-	b.op("making "+name+" read-only", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.path(0), b.path(0), b.str(""), unix.MS_BIND | unix.MS_REC, 0},
+	b.opf("resolving %s", name, "", b.resolve(name, 0, rTarget))
+	b.opf("making %s read-only", name, "", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.path(0), b.path(0), b.str(""), unix.MS_BIND | unix.MS_REC, 0},
 		FdPath: [2]uint8{rTarget}})
 	b.setattr(name, unix.MS_REC|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
 	b.p.Ops[at].Else, b.p.Ops[at].ElseSkip = unix.ENOENT, len(b.p.Ops)-at-1
@@ -442,10 +488,11 @@ type ifreq struct {
 // (dev_change_flags) and keeps IFF_LOOPBACK; a new lo has no other
 // changeable flag set.
 func (b *builder) loopbackUp() {
-	ifr := &ifreq{flags: unix.IFF_UP | unix.IFF_LOOPBACK}
+	ifr := newIn[ifreq](b)
+	*ifr = ifreq{flags: unix.IFF_UP | unix.IFF_LOOPBACK}
 	copy(ifr.name[:], "lo")
 	b.op("bringing up lo", Op{Trap: unix.SYS_SOCKET, Args: [6]uintptr{unix.AF_INET, unix.SOCK_DGRAM | unix.SOCK_CLOEXEC}, Out: rOther})
-	b.op("bringing up lo", Op{Trap: unix.SYS_IOCTL, Args: [6]uintptr{0, unix.SIOCSIFFLAGS, b.ptr(ifr, unsafe.Pointer(ifr))}, In: [6]uint8{rOther}})
+	b.op("bringing up lo", Op{Trap: unix.SYS_IOCTL, Args: [6]uintptr{0, unix.SIOCSIFFLAGS, addr(ifr)}, In: [6]uint8{rOther}})
 }
 
 // dropBounding is dropBounding's calls.
@@ -474,8 +521,9 @@ func (b *builder) setUser(u specs.User) {
 	b.op("PR_SET_KEEPCAPS", Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_SET_KEEPCAPS, 1}})
 	o := Op{Trap: unix.SYS_SETGROUPS, OK: unix.EPERM} // (an empty list where setgroups is denied: what we have)
 	if len(u.AdditionalGids) > 0 {
-		g := append([]uint32{}, u.AdditionalGids...)
-		o = Op{Trap: unix.SYS_SETGROUPS, Args: [6]uintptr{uintptr(len(g)), b.ptr(g, unsafe.Pointer(&g[0]))}}
+		g := unsafe.Slice((*uint32)(b.alloc(4*len(u.AdditionalGids))), len(u.AdditionalGids))
+		copy(g, u.AdditionalGids)
+		o = Op{Trap: unix.SYS_SETGROUPS, Args: [6]uintptr{uintptr(len(g)), addr(&g[0])}}
 	}
 	b.op("setting supplementary groups", o)
 	b.op("switching to the container's gid", Op{Trap: unix.SYS_SETRESGID, Args: [6]uintptr{uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)}})
@@ -488,16 +536,17 @@ func (b *builder) setCaps(c *specs.LinuxCapabilities) {
 		return
 	}
 	b.op("PR_SET_KEEPCAPS", Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_SET_KEEPCAPS, 0}})
-	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	data := &[2]unix.CapUserData{}
+	hdr := newIn[unix.CapUserHeader](b)
+	*hdr = unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := newIn[[2]unix.CapUserData](b)
 	data[0].Effective, data[1].Effective = capBits(c.Effective)
 	data[0].Permitted, data[1].Permitted = capBits(c.Permitted)
 	data[0].Inheritable, data[1].Inheritable = capBits(c.Inheritable)
-	b.op("setting capabilities", Op{Trap: unix.SYS_CAPSET, Args: [6]uintptr{b.ptr(hdr, unsafe.Pointer(hdr)), b.ptr(data, unsafe.Pointer(data))}})
+	b.op("setting capabilities", Op{Trap: unix.SYS_CAPSET, Args: [6]uintptr{addr(hdr), addr(data)}})
 	b.op("clearing ambient capabilities", Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL}, OK: unix.EINVAL})
 	for _, n := range c.Ambient {
 		if i, ok := capability.Number(n); ok {
-			b.op("raising ambient "+n, Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i)}})
+			b.opf("raising ambient %s", n, "", Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i)}})
 		}
 	}
 }
