@@ -54,6 +54,11 @@ type Config struct {
 	// of the initial one (P), must deny setgroups(2) for its single-id
 	// gid map to be written (user_namespaces(7)).
 	DenySetgroups bool
+	// MapIDs, when set, writes the maps of I's user namespace (subuid
+	// maps, with newuidmap and newgidmap) once it exists, for Exec: the
+	// command's child waits for it before its set-up (UIDMappings and
+	// GIDMappings are then empty).
+	MapIDs func(pid int) error
 	// Signals, when set, is a channel the caller has made the target of
 	// userns.ForwardedSignals (signal.Notify) for Exec: Wait relays what
 	// it holds, also what came before the command started. (A Go
@@ -308,19 +313,21 @@ type QuickError struct{ Err error }
 func (e *QuickError) Error() string { return "starting the command without rl-init: " + e.Err.Error() }
 func (e *QuickError) Unwrap() error { return e.Err }
 
-// Exec starts the container's command with no I: the vforked child does
-// I's set-up itself, compiled by P into system calls (child.Compile),
-// and executes the command, which becomes the container's pid 1. That
-// saves a Go program's start (rl-init's, ~8 ms here) where the run needs
-// nothing of I that P cannot compile in advance, and only where spawn
-// can make I's user namespace with single-id maps before it (c is as for
-// Start, with the maps). s and ov are what Run and Container.Overlay
-// would give I. The caller waits with Wait; Close must follow. Any
+// Exec starts the container's command with no I: the child does I's
+// set-up itself, compiled by P into system calls (child.Compile), and
+// executes the command, which becomes the container's pid 1. That saves
+// a Go program's start (rl-init's, ~8 ms here) where the run needs
+// nothing of I that P cannot compile in advance: in a user namespace of
+// its own with root inside, mapped by the child itself (single-id maps,
+// vforked: spawn) or by c.MapIDs while the child waits (subuid maps:
+// spawnWaiting). s and ov are what Run and Container.Overlay would give
+// I. The caller waits with Wait; Close must follow. Any
 // failure before the command runs is a *QuickError.
 func Exec(c Config, s *specs.Spec, ov *child.Overlay) (*Container, error) {
-	if !spawnWorks || !ownUserNS(c) || len(c.UIDMappings) == 0 || c.UIDMappings[0].ContainerID != 0 || !selfMapped(c) ||
-		c.Console != nil || c.Prepare != nil || c.Cgroup != nil {
-		return nil, &QuickError{errors.New("not a single-id user namespace of its own, or a pty or network to set up")}
+	waiting := c.MapIDs != nil && len(c.UIDMappings) == 0
+	single := len(c.UIDMappings) > 0 && c.UIDMappings[0].ContainerID == 0 && selfMapped(c)
+	if !spawnWorks || !ownUserNS(c) || !(waiting || single) || c.Console != nil || c.Prepare != nil || c.Cgroup != nil {
+		return nil, &QuickError{errors.New("not a user namespace of its own with root inside, or a pty or network to set up")}
 	}
 	config := child.ConfigOf(s)
 	config.Overlay = ov
@@ -335,7 +342,11 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay) (*Container, error) {
 		signal.Notify(ctr.sigs, userns.ForwardedSignals...)
 	}
 	child.Trace("P: command start")
-	ctr.proc, err = spawn(c, nil, prog)
+	if waiting {
+		ctr.proc, err = spawnWaiting(c, prog, c.MapIDs)
+	} else {
+		ctr.proc, err = spawn(c, nil, prog)
+	}
 	child.Trace("P: command started")
 	if err != nil {
 		if c.Signals == nil {

@@ -74,7 +74,12 @@ type spawnAttr struct {
 	// and then the command is executed in place of I (container.Exec).
 	prog        *child.Program
 	regs        [child.Registers]uintptr
-	step, errno uintptr
+	// A child on a stack of its own (spawnWaiting): it closes closeFD
+	// (its copy of P's end), reads one byte from waitFD before its
+	// set-up (P has written its maps), and writes one to statusFD if it
+	// fails (-1: none of these).
+	closeFD, waitFD, statusFD int
+	step, errno               uintptr
 }
 
 // The child's steps, for the error message.
@@ -88,6 +93,7 @@ const (
 	stepFD
 	stepExec
 	stepCommand
+	stepWait
 	// stepProgram+i: the Program's op i.
 	stepProgram = 100
 )
@@ -96,28 +102,176 @@ var stepNames = map[uintptr]string{
 	stepSetsid: "setsid", stepPdeathsig: "setting its parent-death signal",
 	stepSetgroups: "denying setgroups", stepUIDMap: "writing its uid map", stepGIDMap: "writing its gid map",
 	stepCaps: "raising its ambient capabilities", stepFD: "setting up its file descriptors", stepExec: "executing rl",
-	stepCommand: "executing the command",
+	stepCommand: "executing the command", stepWait: "waiting for its maps",
 }
 
 // spawn starts I as command would, with CLONE_VM|CLONE_VFORK; or, given
 // a Program, the container's command without I (Exec).
 func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error) {
-	a := spawnAttr{prog: prog}
+	a := &spawnAttr{prog: prog}
+	done, err := a.prepare(c, childEnd)
+	defer done()
+	if err != nil {
+		return nil, err
+	}
+	a.clone.flags |= unix.CLONE_VFORK
+	// Order: signals blocked on this thread (and so in the child) before
+	// the clone, restored in P after it; the child restores them itself
+	// just before execve, once Go's handlers are reset.
+	syscall.ForkLock.Lock()
+	runtime.LockOSThread()
+	all := unix.Sigset_t{Val: [16]uint64{^uint64(0)}}
+	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &a.mask)
+	pid, errno := spawnClone(a)
+	unix.PthreadSigmask(unix.SIG_SETMASK, &a.mask, nil)
+	runtime.UnlockOSThread()
+	syscall.ForkLock.Unlock()
+	if err := a.cloned(errno); err != nil {
+		return nil, err
+	}
+	if a.errno != 0 {
+		// The child exited (CLONE_VFORK returns once it has): reap it.
+		var ws unix.WaitStatus
+		unix.Wait4(int(pid), &ws, 0, nil)
+		return nil, a.failure()
+	}
+	return os.FindProcess(int(pid))
+}
+
+// cloned is the error of clone3 itself.
+func (a *spawnAttr) cloned(errno uintptr) error {
+	switch {
+	case errno == uintptr(unix.ENOSYS):
+		// A seccomp profile that refuses clone3 (Docker's default, so that
+		// glibc falls back to clone) or a kernel before 5.3.
+		return errNoClone3
+	case errno != 0:
+		return fmt.Errorf("clone3: %w", syscall.Errno(errno))
+	}
+	return nil
+}
+
+// failure is the child's failure, which step and its errno.
+func (a *spawnAttr) failure() error {
+	what := stepNames[a.step]
+	if a.step >= stepProgram && a.prog != nil {
+		what = a.prog.Name(int(a.step - stepProgram))
+	}
+	return fmt.Errorf("%s: %w", what, syscall.Errno(a.errno))
+}
+
+// spawnWaiting starts the container's command without I (Exec), in a
+// user namespace that mapIDs maps (newuidmap) once the child exists:
+// the child waits for it, so it cannot be vforked (P would wait in the
+// clone). It runs on a stack of its own (stackCloneSyscall) in P's
+// memory while P runs mapIDs, then does as spawn's child does.
+func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error) (*os.Process, error) {
+	a := &spawnAttr{prog: prog} // (on the heap: the child uses it while P runs on)
+	done, err := a.prepare(c, nil)
+	defer done()
+	if err != nil {
+		return nil, err
+	}
+	var mapped, status [2]int // read and write ends
+	if err := unix.Pipe2(mapped[:], unix.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	defer unix.Close(mapped[1])
+	if err := unix.Pipe2(status[:], unix.O_CLOEXEC); err != nil {
+		unix.Close(mapped[0])
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	defer unix.Close(status[0])
+	a.closeFD, a.waitFD, a.statusFD = mapped[1], mapped[0], status[1]
+	// The child's stack: its frames and the system calls' (a few hundred
+	// bytes), never Go's.
+	stack, err := unix.Mmap(-1, 0, 64<<10, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
+	if err != nil {
+		unix.Close(mapped[0])
+		unix.Close(status[1])
+		return nil, fmt.Errorf("mmap: %w", err)
+	}
+	a.clone.stack, a.clone.stackSize = uint64(uintptr(unsafe.Pointer(&stack[0]))), uint64(len(stack))
+
+	// Signals blocked as in spawn; the child runs Go's handlers never.
+	syscall.ForkLock.Lock()
+	runtime.LockOSThread()
+	all := unix.Sigset_t{Val: [16]uint64{^uint64(0)}}
+	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &a.mask)
+	pid, errno := stackCloneSyscall(unsafe.Pointer(&a.clone), unsafe.Sizeof(a.clone), unsafe.Pointer(a))
+	unix.PthreadSigmask(unix.SIG_SETMASK, &a.mask, nil)
+	runtime.UnlockOSThread()
+	syscall.ForkLock.Unlock()
+	unix.Close(mapped[0])
+	unix.Close(status[1])
+	if err := a.cloned(errno); err != nil {
+		unix.Munmap(stack)
+		return nil, err
+	}
+	// Once the child has executed or exited, it uses neither its stack
+	// nor a: then both may go.
+	defer func() {
+		runtime.KeepAlive(a)
+		unix.Munmap(stack)
+	}()
+	if err := mapIDs(int(pid)); err == nil {
+		unix.Write(mapped[1], []byte{1})
+	}
+	unix.Close(mapped[1]) // (a child still waiting reads EOF, and fails)
+	var b [1]byte
+	n, _ := readFull(status[0], b[:])
+	if n == 0 {
+		// EOF: its execve closed the status pipe.
+		return os.FindProcess(int(pid))
+	}
+	var ws unix.WaitStatus
+	unix.Wait4(int(pid), &ws, 0, nil)
+	return nil, a.failure()
+}
+
+// readFull reads into b until it is full, EOF or an error other than
+// EINTR.
+func readFull(fd int, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Read(fd, b[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || m == 0 {
+			return n, err
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// prepare fills a for c: the clone's flags, the files, the maps. done
+// closes what it opened.
+func (a *spawnAttr) prepare(c Config, childEnd *os.File) (done func(), err error) {
+	var closers []func()
+	done = func() {
+		for _, f := range closers {
+			f()
+		}
+		runtime.KeepAlive(a)
+	}
+	a.closeFD, a.waitFD, a.statusFD = -1, -1, -1
 	var cmd *exec.Cmd
-	var argv, envv []*byte
-	var err error
-	if prog == nil {
+	if a.prog == nil {
 		cmd = command(c, childEnd) // (the same path, arguments, environment and files)
+		var argv, envv []*byte
 		if a.path, err = syscall.BytePtrFromString(cmd.Path); err != nil {
-			return nil, err
+			return done, err
 		}
 		if argv, err = syscall.SlicePtrFromStrings(cmd.Args); err != nil {
-			return nil, err
+			return done, err
 		}
 		if envv, err = syscall.SlicePtrFromStrings(cmd.Env); err != nil {
-			return nil, err
+			return done, err
 		}
 		a.argv, a.envv = unsafe.Pointer(&argv[0]), unsafe.Pointer(&envv[0])
+		closers = append(closers, func() { runtime.KeepAlive(argv); runtime.KeepAlive(envv) })
 	} else {
 		// The command's files only (P hears of a failure through a, not
 		// a socket), and no ambient capabilities (root inside).
@@ -133,9 +287,9 @@ func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error
 	stdin, _ := cmd.Stdin.(*os.File) // (command sets only *os.File)
 	if stdin == nil {
 		if stdin, err = os.Open(os.DevNull); err != nil {
-			return nil, err
+			return done, err
 		}
-		defer stdin.Close()
+		closers = append(closers, func() { stdin.Close() })
 	}
 	files := append([]*os.File{stdin, cmd.Stdout.(*os.File), cmd.Stderr.(*os.File)}, cmd.ExtraFiles...)
 	for i := range a.fds {
@@ -145,9 +299,9 @@ func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error
 		}
 		fd, err := unix.FcntlInt(files[i].Fd(), unix.F_DUPFD_CLOEXEC, len(a.fds))
 		if err != nil {
-			return nil, fmt.Errorf("duplicating a file for the container: %w", err)
+			return done, fmt.Errorf("duplicating a file for the container: %w", err)
 		}
-		defer unix.Close(fd)
+		closers = append(closers, func() { unix.Close(fd) })
 		a.fds[i] = fd
 	}
 
@@ -166,211 +320,266 @@ func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error
 		// (capabilities(7)).
 		a.lastCap = uintptr(len(cmd.SysProcAttr.AmbientCaps) - 1) // (all of them, userns.AllCaps)
 	}
-	a.clone.flags = unix.CLONE_VM | unix.CLONE_VFORK | uint64(cmd.SysProcAttr.Cloneflags)
+	a.clone.flags = unix.CLONE_VM | uint64(cmd.SysProcAttr.Cloneflags)
 	a.clone.exitSignal = uint64(unix.SIGCHLD)
 	if c.Cgroup != nil {
 		a.clone.flags |= unix.CLONE_INTO_CGROUP
 		a.clone.cgroup = uint64(c.Cgroup.Fd())
 	}
-
-	// Order: signals blocked on this thread (and so in the child) before
-	// the clone, restored in P after it; the child restores them itself
-	// just before execve, once Go's handlers are reset.
-	syscall.ForkLock.Lock()
-	runtime.LockOSThread()
-	all := unix.Sigset_t{Val: [16]uint64{^uint64(0)}}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &a.mask)
-	pid, errno := spawnClone(&a)
-	unix.PthreadSigmask(unix.SIG_SETMASK, &a.mask, nil)
-	runtime.UnlockOSThread()
-	syscall.ForkLock.Unlock()
-	runtime.KeepAlive(argv)
-	runtime.KeepAlive(envv)
-	if errno == uintptr(unix.ENOSYS) {
-		// A seccomp profile that refuses clone3 (Docker's default, so that
-		// glibc falls back to clone) or a kernel before 5.3.
-		return nil, errNoClone3
-	}
-	if errno != 0 {
-		return nil, fmt.Errorf("clone3: %w", syscall.Errno(errno))
-	}
-	if a.errno != 0 {
-		// The child exited (CLONE_VFORK returns once it has): reap it.
-		var ws unix.WaitStatus
-		unix.Wait4(int(pid), &ws, 0, nil)
-		what := stepNames[a.step]
-		if a.step >= stepProgram && prog != nil {
-			what = prog.Name(int(a.step - stepProgram))
-		}
-		return nil, fmt.Errorf("%s: %w", what, syscall.Errno(a.errno))
-	}
-	return os.FindProcess(int(pid))
+	return done, nil
 }
 
 func mapLine(m specs.LinuxIDMapping) string {
 	return fmt.Sprintf("%d %d %d\n", m.ContainerID, m.HostID, m.Size)
 }
 
-// spawnClone is clone3 and, in the child, everything up to execve, in
-// the order the kernel needs: the maps before execve (an unmapped uid
-// executes without capabilities), the handlers reset before signals are
-// unblocked. One function, not inlined, as Go's forkAndExecInChild1: its
-// stack check runs in P before the clone, and the child calls nothing but
-// nosplit raw system calls. P returns at once: its frame is the child's
-// too, and it reads only the results written after the child is gone.
+// spawnClone is clone3 with CLONE_VFORK and, in the child, childMain.
+// One function, not inlined, as Go's forkAndExecInChild1: its stack
+// check runs in P before the clone, and the child calls nothing but
+// nosplit functions. P returns at once: its frame is the child's too, and
+// it reads only the results written after the child is gone.
 //
 //go:noinline
 //go:norace
 //go:nocheckptr
 func spawnClone(a *spawnAttr) (pid, errno uintptr) {
-	var e syscall.Errno
-	var fd uintptr
-	var step uintptr = stepSetsid
-	var hdr unix.CapUserHeader
-	var data [2]unix.CapUserData
-	var old, dfl sigaction
-	var op *child.Op
-	var args [6]uintptr
-	var pc, i int
-	var n, r1, k uintptr
-	atFDCWD := unix.AT_FDCWD
 	pid, errno = vforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone)), unsafe.Sizeof(a.clone), 0)
 	if errno != 0 || pid != 0 {
 		return
 	}
-	// The child. A session of its own (it may own a pty).
-	if _, _, e = syscall.RawSyscall(unix.SYS_SETSID, 0, 0, 0); e != 0 {
-		goto fail
+	childMain(a)
+	return
+}
+
+// stackCloneSyscall is in spawn_amd64.s: clone3 with the stack that
+// args names, on which the child calls childMain(a).
+//
+//go:noescape
+func stackCloneSyscall(args unsafe.Pointer, size uintptr, a unsafe.Pointer) (pid, errno uintptr)
+
+// sys6 is in spawn_amd64.s: a raw system call without a frame of its
+// own (syscall.RawSyscall6's chain is ~300 bytes in a -N -l build, more
+// than a nosplit chain may use beside the child's frames).
+func sys6(trap, a1, a2, a3, a4, a5, a6 uintptr) (r1 uintptr, errno syscall.Errno)
+
+// childMain is the child, up to execve, in the order the kernel needs:
+// the maps before execve (an unmapped uid executes without capabilities),
+// the handlers reset before signals are unblocked. It runs on P's stack
+// (spawnClone) or on one of its own (spawnWaiting), in P's memory, and
+// never returns: nosplit functions and raw system calls only, each with
+// a small frame (the nosplit limit holds in a -N -l build too).
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childMain(a *spawnAttr) {
+	step, e := childSetup(a)
+	if e == 0 && a.prog != nil {
+		step, e = childProgram(a)
+	}
+	if e == 0 {
+		childSignals(a)
+		step, e = childExec(a)
+	}
+	a.step, a.errno = step, uintptr(e)
+	if a.statusFD >= 0 {
+		sys6(unix.SYS_WRITE, uintptr(a.statusFD), uintptr(unsafe.Pointer(&a.errno)), 1, 0, 0, 0)
+	}
+	for {
+		sys6(unix.SYS_EXIT_GROUP, 127, 0, 0, 0, 0, 0)
+	}
+}
+
+// childSetup: its session, the parent-death signal, the maps (or the
+// wait for them), ambient capabilities, the files.
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childSetup(a *spawnAttr) (step uintptr, e syscall.Errno) {
+	var fd, n uintptr
+	// A session of its own (it may own a pty).
+	if _, e = sys6(unix.SYS_SETSID, 0, 0, 0, 0, 0, 0); e != 0 {
+		return stepSetsid, e
 	}
 	// P dies: the container must not live on. (No check that P is still
 	// there, as Go's os/exec makes: in a new pid namespace getppid is 0.
 	// I ends when its socket to P reads EOF.)
-	step = stepPdeathsig
-	if _, _, e = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0, 0); e != 0 {
-		goto fail
+	if _, e = sys6(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0, 0); e != 0 {
+		return stepPdeathsig, e
+	}
+	if a.waitFD >= 0 {
+		// P writes a byte once newuidmap and newgidmap have mapped us; it
+		// closes its end if they failed, or dies (EOF either way).
+		sys6(unix.SYS_CLOSE, uintptr(a.closeFD), 0, 0, 0, 0, 0)
+		if n, e = sys6(unix.SYS_READ, uintptr(a.waitFD), uintptr(unsafe.Pointer(&a.regs[0])), 1, 0, 0, 0); e != 0 || n != 1 {
+			if e == 0 {
+				e = unix.EPIPE
+			}
+			return stepWait, e
+		}
 	}
 	if a.selfMap {
 		for i := range a.mapFiles {
-			step = stepSetgroups + uintptr(i)
-			fd, _, e = syscall.RawSyscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(a.mapFiles[i])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
-			if e != 0 {
-				goto fail
+			fd, e = sys6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(a.mapFiles[i])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
+			if e == 0 {
+				_, e = sys6(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(a.mapTxt[i])), uintptr(a.mapLen[i]), 0, 0, 0)
+				sys6(unix.SYS_CLOSE, fd, 0, 0, 0, 0, 0)
 			}
-			_, _, e = syscall.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(a.mapTxt[i])), uintptr(a.mapLen[i]))
-			syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
 			if e != 0 {
-				goto fail
+				return stepSetgroups + uintptr(i), e
 			}
 		}
 	}
 	if a.lastCap > 0 {
-		// Ambient capabilities must be permitted and inheritable first.
-		step = stepCaps
-		hdr.Version = unix.LINUX_CAPABILITY_VERSION_3
-		if _, _, e = syscall.RawSyscall(unix.SYS_CAPGET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
-			goto fail
-		}
-		data[0].Inheritable, data[1].Inheritable = data[0].Permitted, data[1].Permitted
-		if _, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
-			goto fail
-		}
-		for c := uintptr(0); c <= a.lastCap; c++ {
-			if _, _, e = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, c, 0, 0, 0); e != 0 {
-				goto fail
-			}
+		if e = childAmbient(a.lastCap); e != 0 {
+			return stepCaps, e
 		}
 	}
-	step = stepFD
 	for i := range a.fds {
 		if a.fds[i] >= 0 {
-			if _, _, e = syscall.RawSyscall(unix.SYS_DUP3, uintptr(a.fds[i]), uintptr(i), 0); e != 0 {
-				goto fail
+			if _, e = sys6(unix.SYS_DUP3, uintptr(a.fds[i]), uintptr(i), 0, 0, 0, 0); e != 0 {
+				return stepFD, e
 			}
 		}
 	}
-	if a.prog != nil {
-		// I's set-up (child.Program): each op one system call, its
-		// arguments from the op or the registers, its errno deciding
-		// what follows.
-		for pc = 0; pc < len(a.prog.Ops); pc++ {
-			op = &a.prog.Ops[pc]
-			args = op.Args
-			for i = range args {
-				if op.In[i] > 0 {
-					args[i] = a.regs[op.In[i]]
-				}
-			}
-			for i = range op.FdPath {
-				if op.FdPath[i] > 0 {
-					// "/proc/self/fd/" is there (Compile); the number
-					// and a NUL after it.
-					n = a.regs[op.FdPath[i]]
-					k = 14
-					for r1 = n; ; r1 /= 10 {
-						k++
-						if r1 < 10 {
-							break
-						}
-					}
-					a.prog.Paths[i][k] = 0
-					for r1 = n; ; r1 /= 10 {
-						k--
-						a.prog.Paths[i][k] = byte('0' + r1%10)
-						if r1 < 10 {
-							break
-						}
-					}
-				}
-			}
-			r1, _, e = syscall.RawSyscall6(op.Trap, args[0], args[1], args[2], args[3], args[4], args[5])
-			switch {
-			case e == 0:
-				if op.Out > 0 {
-					a.regs[op.Out] = r1
-				}
-				pc += op.Skip
-			case e == op.OK:
-			case e == op.Else:
-				pc += op.ElseSkip
-			default:
-				step = stepProgram + uintptr(pc)
-				goto fail
-			}
+	return 0, 0
+}
+
+// atFDCWD is AT_FDCWD as a system call argument.
+const atFDCWD = ^uintptr(99)
+
+// childAmbient raises capabilities 0..last as ambient ones, which must
+// be permitted and inheritable first.
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childAmbient(last uintptr) (e syscall.Errno) {
+	var hdr unix.CapUserHeader
+	var data [2]unix.CapUserData
+	hdr.Version = unix.LINUX_CAPABILITY_VERSION_3
+	if _, e = sys6(unix.SYS_CAPGET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0, 0, 0, 0); e != 0 {
+		return e
+	}
+	data[0].Inheritable, data[1].Inheritable = data[0].Permitted, data[1].Permitted
+	if _, e = sys6(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0, 0, 0, 0); e != 0 {
+		return e
+	}
+	for c := uintptr(0); c <= last; c++ {
+		if _, e = sys6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, c, 0, 0, 0); e != 0 {
+			return e
 		}
 	}
-	// Go's handlers (P's) would run here on P's stack: back to the
-	// default, except for ignored signals, which execve keeps ignored.
+	return 0
+}
+
+// childProgram runs I's set-up (child.Program): each op one system call,
+// its arguments from the op or the registers, its errno deciding what
+// follows.
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childProgram(a *spawnAttr) (step uintptr, e syscall.Errno) {
+	var op *child.Op
+	var args [6]uintptr
+	var r1 uintptr
+	for pc := 0; pc < len(a.prog.Ops); pc++ {
+		op = &a.prog.Ops[pc]
+		args = op.Args
+		for i := range args {
+			if op.In[i] > 0 {
+				args[i] = a.regs[op.In[i]]
+			}
+		}
+		for i := range op.FdPath {
+			if op.FdPath[i] > 0 {
+				fdPath(&a.prog.Paths[i], a.regs[op.FdPath[i]])
+			}
+		}
+		r1, e = sys6(op.Trap, args[0], args[1], args[2], args[3], args[4], args[5])
+		switch {
+		case e == 0:
+			if op.Out > 0 {
+				a.regs[op.Out] = r1
+			}
+			pc += op.Skip
+		case e == op.OK:
+		case e == op.Else:
+			pc += op.ElseSkip
+		default:
+			return stepProgram + uintptr(pc), e
+		}
+	}
+	return 0, 0
+}
+
+// fdPath writes fd's number and a NUL after the "/proc/self/fd/" that
+// Compile put in b.
+//
+//go:nosplit
+//go:norace
+func fdPath(b *[32]byte, fd uintptr) {
+	k := 14
+	for r := fd; ; r /= 10 {
+		k++
+		if r < 10 {
+			break
+		}
+	}
+	b[k] = 0
+	for r := fd; ; r /= 10 {
+		k--
+		b[k] = byte('0' + r%10)
+		if r < 10 {
+			break
+		}
+	}
+}
+
+// childSignals resets Go's handlers (P's, which would run in the child
+// on P's stack) to the default, except for ignored signals, which execve
+// keeps ignored, and restores the signal mask.
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childSignals(a *spawnAttr) {
+	var old, dfl sigaction
 	for sig := uintptr(1); sig <= 64; sig++ {
 		if sig == uintptr(unix.SIGKILL) || sig == uintptr(unix.SIGSTOP) {
 			continue
 		}
-		if _, _, e = syscall.RawSyscall6(unix.SYS_RT_SIGACTION, sig, 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); e == 0 && old.handler > 1 {
-			syscall.RawSyscall6(unix.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+		if _, e := sys6(unix.SYS_RT_SIGACTION, sig, 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); e == 0 && old.handler > 1 {
+			sys6(unix.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
 		}
 	}
-	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.mask)), 0, 8, 0, 0)
-	if a.prog != nil {
-		// The command, as lookPath finds it: a candidate that is not
-		// there or not executable is passed over; one that is there
-		// and fails (its interpreter missing) ends the search.
-		step = stepCommand
-		for pc = 0; pc < len(a.prog.Candidates); pc++ {
-			_, _, e = syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(a.prog.Candidates[pc])), uintptr(a.prog.Argv), uintptr(a.prog.Envv))
-			if e == unix.ENOENT {
-				if _, _, e2 := syscall.RawSyscall6(unix.SYS_FACCESSAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(a.prog.Candidates[pc])), unix.F_OK, 0, 0, 0); e2 == 0 {
-					goto fail
-				}
-			} else if e != unix.EACCES && e != unix.ENOTDIR {
-				goto fail
+	sys6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.mask)), 0, 8, 0, 0)
+}
+
+// childExec executes rl-init, or the command of a Program as lookPath
+// finds it: a candidate that is not there or not executable is passed
+// over; one that is there and fails (its interpreter missing) ends the
+// search. It returns only if none could be executed.
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childExec(a *spawnAttr) (step uintptr, e syscall.Errno) {
+	if a.prog == nil {
+		_, e = sys6(unix.SYS_EXECVE, uintptr(unsafe.Pointer(a.path)), uintptr(a.argv), uintptr(a.envv), 0, 0, 0)
+		return stepExec, e
+	}
+	for _, c := range a.prog.Candidates {
+		_, e = sys6(unix.SYS_EXECVE, uintptr(unsafe.Pointer(c)), uintptr(a.prog.Argv), uintptr(a.prog.Envv), 0, 0, 0)
+		if e == unix.ENOENT {
+			if _, e2 := sys6(unix.SYS_FACCESSAT, atFDCWD, uintptr(unsafe.Pointer(c)), unix.F_OK, 0, 0, 0); e2 == 0 {
+				return stepCommand, e
 			}
+		} else if e != unix.EACCES && e != unix.ENOTDIR {
+			return stepCommand, e
 		}
-		goto fail
 	}
-	step = stepExec
-	_, _, e = syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(a.path)), uintptr(a.argv), uintptr(a.envv))
-fail:
-	a.step, a.errno = step, uintptr(e)
-	for {
-		syscall.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
-	}
+	return stepCommand, e
 }

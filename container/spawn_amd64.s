@@ -27,3 +27,56 @@ ok:
 	MOVQ	AX, r1+32(FP)
 	MOVQ	$0, err+40(FP)
 	RET
+
+// func stackCloneSyscall(args unsafe.Pointer, size uintptr, a unsafe.Pointer) (pid, errno uintptr)
+//
+// clone3 with a stack of the child's own (clone_args.stack): the parent
+// returns as from any system call; the child, on that stack, with nothing
+// of the caller's frame, calls childMain(a), which never returns.
+TEXT ·stackCloneSyscall(SB),NOSPLIT|NOFRAME,$0-40
+	MOVQ	args+0(FP), DI
+	MOVQ	size+8(FP), SI
+	MOVQ	a+16(FP), R12
+	MOVQ	$435, AX // SYS_clone3
+	SYSCALL
+	CMPQ	AX, $0
+	JEQ	child
+	CMPQ	AX, $0xfffffffffffff001
+	JLS	parent
+	MOVQ	$-1, pid+24(FP)
+	NEGQ	AX
+	MOVQ	AX, errno+32(FP)
+	RET
+parent:
+	MOVQ	AX, pid+24(FP)
+	MOVQ	$0, errno+32(FP)
+	RET
+child:
+	ANDQ	$~15, SP
+	PUSHQ	R12 // childMain's argument, ABI0
+	CALL	·childMain(SB)
+	MOVL	$231, AX // SYS_exit_group (not reached)
+	MOVL	$127, DI
+	SYSCALL
+	INT	$3
+
+// func sys6(trap, a1, a2, a3, a4, a5, a6 uintptr) (r1 uintptr, errno syscall.Errno)
+TEXT ·sys6(SB),NOSPLIT|NOFRAME,$0-72
+	MOVQ	a1+8(FP), DI
+	MOVQ	a2+16(FP), SI
+	MOVQ	a3+24(FP), DX
+	MOVQ	a4+32(FP), R10
+	MOVQ	a5+40(FP), R8
+	MOVQ	a6+48(FP), R9
+	MOVQ	trap+0(FP), AX
+	SYSCALL
+	CMPQ	AX, $0xfffffffffffff001
+	JLS	sys6ok
+	MOVQ	$-1, r1+56(FP)
+	NEGQ	AX
+	MOVQ	AX, errno+64(FP)
+	RET
+sys6ok:
+	MOVQ	AX, r1+56(FP)
+	MOVQ	$0, errno+64(FP)
+	RET

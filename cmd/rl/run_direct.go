@@ -250,12 +250,12 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	defer waitHelpers(&helpers)
 	id := containerID(cfg)
 	// Without rl-init (container.Exec) when the run needs nothing of I
-	// but its set-up: single-uid maps (the child writes them; subuid maps
-	// would need it to wait for newuidmap), no pty to hand over, no
-	// network helper, no cgroup handshake (limits), no keep-id passwd
-	// line. P's own work then comes first: the child's set-up needs all
-	// of it.
-	quick := plan.Mode == userns.ModeSingle && !cfg.Opts.Terminal && !cfg.Cgroup && !cfg.Opts.KeepID &&
+	// but its set-up: no pty to hand over, no network helper, no cgroup
+	// handshake (limits), no keep-id passwd line. Single-uid maps are
+	// written by the child itself, subuid maps by newuidmap while it
+	// waits. P's own work then comes first: the child's set-up needs
+	// all of it.
+	quick := !cfg.Opts.Terminal && !cfg.Cgroup && !cfg.Opts.KeepID &&
 		cfg.Network.Kind != network.SlirpMode && os.Getenv("RL_INIT") != "always"
 	var sigs *earlySignals
 	if quick {
@@ -382,11 +382,19 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 // runQuick runs the container without rl-init (container.Exec); ok is
 // false when the command did not start, and rl-init should try.
 func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, sigs *earlySignals) (st int, ok bool, err error) {
-	c, _, _, err := directConfig(cfg, plan, directIO{}, nil)
+	c, uids, gids, err := directConfig(cfg, plan, directIO{}, nil)
 	if err != nil {
 		return 0, false, nil
 	}
 	c.Signals = sigs.ch
+	if plan.Mode == userns.ModeSubuid {
+		// newuidmap and newgidmap, while the child waits.
+		c.MapIDs = func(pid int) error {
+			err := plan.Map(pid, uids, gids)
+			trace("command's child mapped")
+			return err
+		}
+	}
 	ctr, err := container.Exec(c, s, ov)
 	if err != nil {
 		if verbose() {
