@@ -318,19 +318,18 @@ func (e *QuickError) Unwrap() error { return e.Err }
 // executes the command, which becomes the container's pid 1. That saves
 // a Go program's start (rl-init's, ~8 ms here) where the run needs
 // nothing of I that P cannot compile in advance: in a user namespace of
-// its own with root inside, mapped by the child itself (single-id maps,
-// vforked: spawn) or by c.MapIDs while the child waits (subuid maps:
-// spawnWaiting). s and ov are what Run and Container.Overlay would give
-// I. The caller waits with Wait; Close must follow. Any
+// its own, mapped by the child itself (single-id maps, vforked: spawn)
+// or by c.MapIDs while the child waits (subuid maps: spawnWaiting). s,
+// ov and passwdLine are what Run, Container.Overlay and
+// Container.PasswdLine would give I. The caller waits with Wait; Close must follow. Any
 // failure before the command runs is a *QuickError.
-func Exec(c Config, s *specs.Spec, ov *child.Overlay) (*Container, error) {
+func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Container, error) {
 	waiting := c.MapIDs != nil && len(c.UIDMappings) == 0
-	single := len(c.UIDMappings) > 0 && c.UIDMappings[0].ContainerID == 0 && selfMapped(c)
-	if !spawnWorks || !ownUserNS(c) || !(waiting || single) || c.Console != nil || c.Prepare != nil || c.Cgroup != nil {
-		return nil, &QuickError{errors.New("not a user namespace of its own with root inside, or a pty or network to set up")}
+	if !spawnWorks || !ownUserNS(c) || !(waiting || selfMapped(c)) || c.Console != nil || c.Prepare != nil || c.Cgroup != nil {
+		return nil, &QuickError{errors.New("not a user namespace of its own, or a pty or network to set up")}
 	}
 	config := child.ConfigOf(s)
-	config.Overlay = ov
+	config.Overlay, config.PasswdLine = ov, passwdLine
 	prog, err := child.Compile(&config)
 	if err != nil {
 		return nil, &QuickError{err}

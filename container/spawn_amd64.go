@@ -72,8 +72,8 @@ type spawnAttr struct {
 	mask             unix.Sigset_t
 	// prog, when set, is I's set-up (child.Compile), run after the fds,
 	// and then the command is executed in place of I (container.Exec).
-	prog        *child.Program
-	regs        [child.Registers]uintptr
+	prog *child.Program
+	regs [child.Registers]uintptr
 	// A child on a stack of its own (spawnWaiting): it closes closeFD
 	// (its copy of P's end), reads one byte from waitFD before its
 	// set-up (P has written its maps), and writes one to statusFD if it

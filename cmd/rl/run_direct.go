@@ -251,12 +251,10 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	id := containerID(cfg)
 	// Without rl-init (container.Exec) when the run needs nothing of I
 	// but its set-up: no pty to hand over, no network helper, no cgroup
-	// handshake (limits), no keep-id passwd line. Single-uid maps are
-	// written by the child itself, subuid maps by newuidmap while it
-	// waits. P's own work then comes first: the child's set-up needs
+	// handshake (limits). Single-uid maps are written by the child
+	// itself, subuid maps by newuidmap while it waits. P's own work then comes first: the child's set-up needs
 	// all of it.
-	quick := !cfg.Opts.Terminal && !cfg.Cgroup && !cfg.Opts.KeepID &&
-		cfg.Network.Kind != network.SlirpMode && os.Getenv("RL_INIT") != "always"
+	quick := !cfg.Opts.Terminal && !cfg.Cgroup && cfg.Network.Kind != network.SlirpMode && os.Getenv("RL_INIT") != "always"
 	var sigs *earlySignals
 	if quick {
 		// Signals are the container's from here on: relayed once it runs
@@ -325,7 +323,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	}
 	trace("spec built")
 	if quick {
-		if st, ok, err := runQuick(cfg, plan, s, ov, sigs); ok {
+		if st, ok, err := runQuick(cfg, plan, s, ov, m.passwdLine, sigs); ok {
 			// The command ran: signals stay taken while P cleans up and
 			// exits (as container.Container.Close leaves them).
 			sigs.stopped = true
@@ -381,7 +379,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 
 // runQuick runs the container without rl-init (container.Exec); ok is
 // false when the command did not start, and rl-init should try.
-func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, sigs *earlySignals) (st int, ok bool, err error) {
+func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, passwdLine string, sigs *earlySignals) (st int, ok bool, err error) {
 	c, uids, gids, err := directConfig(cfg, plan, directIO{}, nil)
 	if err != nil {
 		return 0, false, nil
@@ -395,7 +393,7 @@ func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overla
 			return err
 		}
 	}
-	ctr, err := container.Exec(c, s, ov)
+	ctr, err := container.Exec(c, s, ov, passwdLine)
 	if err != nil {
 		if verbose() {
 			fmt.Fprintf(os.Stderr, "rl: %v; starting it through rl-init\n", err)

@@ -205,15 +205,13 @@ func (b *builder) mkdirAll(name string) {
 // namespaces and a single-id map already, and whose fds 0-2 are set; or
 // errNotCompiled (wrapped) when c needs rl-init: an overlay whose options
 // do not fit in a page (overlay.Mount changes directory for them), -t, the
-// default network's tap, keep-id's passwd line, or a handshake.
+// default network's tap, or a handshake.
 func Compile(c *Config) (*Program, error) {
 	switch {
 	case c.Terminal:
 		return nil, notCompiled("-t (the pty master goes to P)")
 	case c.Tap != "":
 		return nil, notCompiled("the default network (I makes the tap device)")
-	case c.PasswdLine != "":
-		return nil, notCompiled("--userns=keep-id (I adds the user to /etc/passwd)")
 	case c.BeforeExec:
 		return nil, notCompiled("a step between set-up and the command")
 	case c.Overlay != nil && len(overlay.Options(c.Overlay.Lowers, c.Overlay.Upper, c.Overlay.Work)) >= os.Getpagesize()-1:
@@ -242,6 +240,16 @@ func Compile(c *Config) (*Program, error) {
 	// pivot_root needs the new root to be a mount point of its own.
 	b.op("bind-mounting the rootfs", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{root, root, b.str(""), unix.MS_BIND | unix.MS_REC, 0}})
 	b.op("opening the rootfs", Op{Trap: unix.SYS_OPENAT, Args: [6]uintptr{atFDCWD, root, unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC}, Out: rRoot})
+	if c.PasswdLine != "" {
+		// As start: into the image's /etc/passwd, before any mount (a
+		// volume on /etc must not get it).
+		how := newIn[unix.OpenHow](b)
+		*how = unix.OpenHow{Flags: unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT | unix.O_CLOEXEC, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+		b.op("opening the image's /etc/passwd", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str("etc/passwd"), addr(how), unsafe.Sizeof(*how)},
+			In: [6]uint8{rRoot}, Out: rOther})
+		b.op("adding your user to the image's /etc/passwd", Op{Trap: unix.SYS_WRITE, Args: [6]uintptr{0, b.str(c.PasswdLine), uintptr(len(c.PasswdLine))},
+			In: [6]uint8{rOther}})
+	}
 	for _, m := range c.Mounts {
 		if err := b.mount(m); err != nil {
 			return nil, err
@@ -333,7 +341,7 @@ func (e *compileError) Unwrap() error { return errNotCompiled }
 // hasNUL reports whether a string the Program passes to the kernel holds
 // a NUL byte (rl-init then says which).
 func hasNUL(c *Config) bool {
-	s := []string{c.Root, c.Hostname, c.Cwd}
+	s := []string{c.Root, c.Hostname, c.Cwd, c.PasswdLine}
 	s = append(append(append(append(s, c.Args...), c.Env...), c.MaskedPaths...), c.ReadonlyPaths...)
 	if o := c.Overlay; o != nil {
 		s = append(append(s, o.Upper, o.Work), o.Lowers...)

@@ -37,7 +37,6 @@ func TestCompileRefuses(t *testing.T) {
 	}{
 		{"terminal", func(c *Config) { c.Terminal = true }},
 		{"tap", func(c *Config) { c.Tap = "tap0" }},
-		{"keep-id", func(c *Config) { c.PasswdLine = "u:x:1:1::/:/bin/sh\n" }},
 		{"handshake", func(c *Config) { c.BeforeExec = true }},
 		{"no command", func(c *Config) { c.Args = nil }},
 		{"NUL", func(c *Config) { c.Env = append(c.Env, "A=\x00") }},
