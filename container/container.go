@@ -318,36 +318,62 @@ func (e *QuickError) Unwrap() error { return e.Err }
 // executes the command, which becomes the container's pid 1. That saves
 // a Go program's start (rl-init's, ~8 ms here) where the run needs
 // nothing of I that P cannot compile in advance: in a user namespace of
-// its own, mapped by the child itself (single-id maps, vforked: spawn)
-// or by c.MapIDs while the child waits (subuid maps: spawnWaiting). s,
-// ov and passwdLine are what Run, Container.Overlay and
-// Container.PasswdLine would give I. The caller waits with Wait; Close must follow. Any
-// failure before the command runs is a *QuickError.
+// its own, mapped by the child itself (single-id maps) or by c.MapIDs
+// while the child waits (subuid maps); with c.Prepare (slirp4netns), the
+// child makes the tap device, P prepares once it has, and the command
+// waits until the helper is ready. The child is vforked (spawn) unless it
+// waits for P (spawnWaiting). s, ov and passwdLine are what Run,
+// Container.Overlay and Container.PasswdLine would give I. The caller
+// waits with Wait; Close must follow. Any failure before the command runs
+// is a *QuickError.
 func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Container, error) {
-	waiting := c.MapIDs != nil && len(c.UIDMappings) == 0
-	if !spawnWorks || !ownUserNS(c) || !(waiting || selfMapped(c)) || c.Console != nil || c.Prepare != nil || c.Cgroup != nil {
-		return nil, &QuickError{errors.New("not a user namespace of its own, or a pty or network to set up")}
+	subuid := c.MapIDs != nil && len(c.UIDMappings) == 0
+	if !spawnWorks || !ownUserNS(c) || !(subuid || selfMapped(c)) || c.Console != nil || c.Cgroup != nil {
+		return nil, &QuickError{errors.New("not a user namespace of its own, or a pty or limits to set up")}
 	}
 	config := child.ConfigOf(s)
 	config.Overlay, config.PasswdLine = ov, passwdLine
+	ctr := &Container{sigs: c.Signals, cleanup: func() {}}
+	var onTap func(pid int) error
+	if c.Prepare != nil {
+		// slirp4netns, from the host, attaches to the tap device the
+		// child makes (P cannot enter its net namespace to make it);
+		// its clean-up runs in Close.
+		config.Tap = "tap0"
+		onTap = func(pid int) error {
+			ready, cleanup, err := c.Prepare(pid)
+			if err != nil {
+				return err
+			}
+			ctr.cleanup = cleanup
+			if ready != nil {
+				return ready()
+			}
+			return nil
+		}
+	}
 	prog, err := child.Compile(&config)
 	if err != nil {
 		return nil, &QuickError{err}
 	}
-	ctr := &Container{sigs: c.Signals, cleanup: func() {}}
 	if ctr.sigs == nil {
 		// Signals are the container's from now on, relayed by Wait.
 		ctr.sigs = make(chan os.Signal, 16)
 		signal.Notify(ctr.sigs, userns.ForwardedSignals...)
 	}
 	child.Trace("P: command start")
-	if waiting {
-		ctr.proc, err = spawnWaiting(c, prog, c.MapIDs)
+	if subuid || prog.Waits {
+		var mapIDs func(int) error
+		if subuid {
+			mapIDs = c.MapIDs
+		}
+		ctr.proc, err = spawnWaiting(c, prog, mapIDs, onTap)
 	} else {
 		ctr.proc, err = spawn(c, nil, prog)
 	}
 	child.Trace("P: command started")
 	if err != nil {
+		ctr.cleanup() // (a slirp4netns started for it)
 		if c.Signals == nil {
 			signal.Stop(ctr.sigs)
 		}

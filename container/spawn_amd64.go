@@ -75,12 +75,18 @@ type spawnAttr struct {
 	prog *child.Program
 	regs [child.Registers]uintptr
 	// A child on a stack of its own (spawnWaiting): it closes closeFD
-	// (its copy of P's end), reads one byte from waitFD before its
-	// set-up (P has written its maps), and writes one to statusFD if it
-	// fails (-1: none of these).
+	// (its copy of P's end of the pipe to it), reads a byte from waitFD
+	// before its set-up if waitMaps (P has written its maps) and at a
+	// TrapWait, and writes reportTap to statusFD at a TrapReport,
+	// reportFailed if it fails (-1: none of these).
 	closeFD, waitFD, statusFD int
+	waitMaps                  bool
 	step, errno               uintptr
 }
+
+// What the child writes to P on its status pipe (spawnWaiting); EOF
+// there means it has executed the command.
+var reportTap, reportFailed = [1]byte{'T'}, [1]byte{'F'}
 
 // The child's steps, for the error message.
 const (
@@ -160,12 +166,14 @@ func (a *spawnAttr) failure() error {
 	return fmt.Errorf("%s: %w", what, syscall.Errno(a.errno))
 }
 
-// spawnWaiting starts the container's command without I (Exec), in a
-// user namespace that mapIDs maps (newuidmap) once the child exists:
-// the child waits for it, so it cannot be vforked (P would wait in the
-// clone). It runs on a stack of its own (stackCloneSyscall) in P's
-// memory while P runs mapIDs, then does as spawn's child does.
-func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error) (*os.Process, error) {
+// spawnWaiting starts the container's command without I (Exec), with a
+// child that waits for P: for mapIDs (newuidmap), when set, to map the
+// user namespace once the child exists, and at the Program's TrapWait
+// for onTap, which P runs when the child reports its tap device
+// (slirp4netns). So it cannot be vforked (P would wait in the clone): it
+// runs on a stack of its own (stackCloneSyscall) in P's memory while P
+// goes on, and does as spawn's child does.
+func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error, onTap func(pid int) error) (*os.Process, error) {
 	a := &spawnAttr{prog: prog} // (on the heap: the child uses it while P runs on)
 	done, err := a.prepare(c, nil)
 	defer done()
@@ -176,13 +184,17 @@ func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error) (*o
 	if err := unix.Pipe2(mapped[:], unix.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
-	defer unix.Close(mapped[1])
+	defer func() {
+		if mapped[1] >= 0 {
+			unix.Close(mapped[1])
+		}
+	}()
 	if err := unix.Pipe2(status[:], unix.O_CLOEXEC); err != nil {
 		unix.Close(mapped[0])
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
 	defer unix.Close(status[0])
-	a.closeFD, a.waitFD, a.statusFD = mapped[1], mapped[0], status[1]
+	a.closeFD, a.waitFD, a.statusFD, a.waitMaps = mapped[1], mapped[0], status[1], mapIDs != nil
 	// The child's stack: its frames and the system calls' (a few hundred
 	// bytes), never Go's.
 	stack, err := unix.Mmap(-1, 0, 64<<10, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
@@ -214,18 +226,40 @@ func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error) (*o
 		runtime.KeepAlive(a)
 		unix.Munmap(stack)
 	}()
-	if err := mapIDs(int(pid)); err == nil {
-		unix.Write(mapped[1], []byte{1})
+	// P's end of the pipe to the child: a byte is a go-ahead; closed, the
+	// child fails where it waits.
+	goAhead := func(err error) error {
+		if err == nil {
+			_, err = unix.Write(mapped[1], []byte{1})
+		}
+		if err != nil {
+			unix.Close(mapped[1])
+			mapped[1] = -1
+		}
+		return err
 	}
-	unix.Close(mapped[1]) // (a child still waiting reads EOF, and fails)
-	var b [1]byte
-	n, _ := readFull(status[0], b[:])
-	if n == 0 {
-		// EOF: its execve closed the status pipe.
-		return os.FindProcess(int(pid))
+	var failed error
+	if mapIDs != nil {
+		failed = goAhead(mapIDs(int(pid)))
+	}
+	for {
+		var b [1]byte
+		if n, _ := readFull(status[0], b[:]); n == 0 {
+			// EOF: its execve closed the status pipe.
+			return os.FindProcess(int(pid))
+		}
+		if b[0] != reportTap[0] || onTap == nil || mapped[1] < 0 {
+			break
+		}
+		if err := goAhead(onTap(int(pid))); err != nil && failed == nil {
+			failed = err
+		}
 	}
 	var ws unix.WaitStatus
 	unix.Wait4(int(pid), &ws, 0, nil)
+	if failed != nil {
+		return nil, failed
+	}
 	return nil, a.failure()
 }
 
@@ -383,7 +417,7 @@ func childMain(a *spawnAttr) {
 	}
 	a.step, a.errno = step, uintptr(e)
 	if a.statusFD >= 0 {
-		sys6(unix.SYS_WRITE, uintptr(a.statusFD), uintptr(unsafe.Pointer(&a.errno)), 1, 0, 0, 0)
+		sys6(unix.SYS_WRITE, uintptr(a.statusFD), uintptr(unsafe.Pointer(&reportFailed[0])), 1, 0, 0, 0)
 	}
 	for {
 		sys6(unix.SYS_EXIT_GROUP, 127, 0, 0, 0, 0, 0)
@@ -397,7 +431,7 @@ func childMain(a *spawnAttr) {
 //go:norace
 //go:nocheckptr
 func childSetup(a *spawnAttr) (step uintptr, e syscall.Errno) {
-	var fd, n uintptr
+	var fd uintptr
 	// A session of its own (it may own a pty).
 	if _, e = sys6(unix.SYS_SETSID, 0, 0, 0, 0, 0, 0); e != 0 {
 		return stepSetsid, e
@@ -408,14 +442,13 @@ func childSetup(a *spawnAttr) (step uintptr, e syscall.Errno) {
 	if _, e = sys6(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0, 0); e != 0 {
 		return stepPdeathsig, e
 	}
-	if a.waitFD >= 0 {
+	if a.closeFD >= 0 {
+		sys6(unix.SYS_CLOSE, uintptr(a.closeFD), 0, 0, 0, 0, 0)
+	}
+	if a.waitMaps {
 		// P writes a byte once newuidmap and newgidmap have mapped us; it
 		// closes its end if they failed, or dies (EOF either way).
-		sys6(unix.SYS_CLOSE, uintptr(a.closeFD), 0, 0, 0, 0, 0)
-		if n, e = sys6(unix.SYS_READ, uintptr(a.waitFD), uintptr(unsafe.Pointer(&a.regs[0])), 1, 0, 0, 0); e != 0 || n != 1 {
-			if e == 0 {
-				e = unix.EPIPE
-			}
+		if e = childWait(a); e != 0 {
 			return stepWait, e
 		}
 	}
@@ -444,6 +477,19 @@ func childSetup(a *spawnAttr) (step uintptr, e syscall.Errno) {
 		}
 	}
 	return 0, 0
+}
+
+// childWait reads P's byte from waitFD: EPIPE for EOF.
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childWait(a *spawnAttr) syscall.Errno {
+	n, e := sys6(unix.SYS_READ, uintptr(a.waitFD), uintptr(unsafe.Pointer(&a.regs[0])), 1, 0, 0, 0)
+	if e == 0 && n != 1 {
+		e = unix.EPIPE
+	}
+	return e
 }
 
 // atFDCWD is AT_FDCWD as a system call argument.
@@ -498,7 +544,14 @@ func childProgram(a *spawnAttr) (step uintptr, e syscall.Errno) {
 				fdPath(&a.prog.Paths[i], a.regs[op.FdPath[i]])
 			}
 		}
-		r1, e = sys6(op.Trap, args[0], args[1], args[2], args[3], args[4], args[5])
+		switch op.Trap {
+		case child.TrapReport:
+			r1, e = sys6(unix.SYS_WRITE, uintptr(a.statusFD), uintptr(unsafe.Pointer(&reportTap[0])), 1, 0, 0, 0)
+		case child.TrapWait:
+			e = childWait(a)
+		default:
+			r1, e = sys6(op.Trap, args[0], args[1], args[2], args[3], args[4], args[5])
+		}
 		switch {
 		case e == 0:
 			if op.Out > 0 {

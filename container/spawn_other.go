@@ -16,3 +16,7 @@ const spawnWorks = false
 func spawn(Config, *os.File, *child.Program) (*os.Process, error) { return nil, errors.ErrUnsupported }
 
 var errNoClone3 = errors.ErrUnsupported
+
+func spawnWaiting(Config, *child.Program, func(int) error, func(int) error) (*os.Process, error) {
+	return nil, errors.ErrUnsupported
+}

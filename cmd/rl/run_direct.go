@@ -16,7 +16,6 @@ import (
 	"rl/container/child"
 	"rl/idmap"
 	"rl/image/record"
-	"rl/network"
 	"rl/spec"
 	"rl/userns"
 )
@@ -250,11 +249,12 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	defer waitHelpers(&helpers)
 	id := containerID(cfg)
 	// Without rl-init (container.Exec) when the run needs nothing of I
-	// but its set-up: no pty to hand over, no network helper, no cgroup
-	// handshake (limits). Single-uid maps are written by the child
-	// itself, subuid maps by newuidmap while it waits. P's own work then comes first: the child's set-up needs
+	// but its set-up: no pty to hand over, no cgroup handshake (limits).
+	// Single-uid maps are written by the child itself, subuid maps by
+	// newuidmap while it waits; slirp4netns starts once it has made the
+	// tap device, and the command waits for it. P's own work then comes first: the child's set-up needs
 	// all of it.
-	quick := !cfg.Opts.Terminal && !cfg.Cgroup && cfg.Network.Kind != network.SlirpMode && os.Getenv("RL_INIT") != "always"
+	quick := !cfg.Opts.Terminal && !cfg.Cgroup && os.Getenv("RL_INIT") != "always"
 	var sigs *earlySignals
 	if quick {
 		// Signals are the container's from here on: relayed once it runs
@@ -323,7 +323,7 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	}
 	trace("spec built")
 	if quick {
-		if st, ok, err := runQuick(cfg, plan, s, ov, m.passwdLine, sigs); ok {
+		if st, ok, err := runQuick(cfg, plan, s, ov, m.passwdLine, sigs, &helpers); ok {
 			// The command ran: signals stay taken while P cleans up and
 			// exits (as container.Container.Close leaves them).
 			sigs.stopped = true
@@ -379,8 +379,8 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 
 // runQuick runs the container without rl-init (container.Exec); ok is
 // false when the command did not start, and rl-init should try.
-func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, passwdLine string, sigs *earlySignals) (st int, ok bool, err error) {
-	c, uids, gids, err := directConfig(cfg, plan, directIO{}, nil)
+func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, passwdLine string, sigs *earlySignals, helpers *[]func()) (st int, ok bool, err error) {
+	c, uids, gids, err := directConfig(cfg, plan, directIO{}, helpers)
 	if err != nil {
 		return 0, false, nil
 	}

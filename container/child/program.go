@@ -66,9 +66,20 @@ type Op struct {
 // none).
 const Registers = 8
 
+// Traps of ops that are not system calls but steps of the child's
+// protocol with P (package container, spawnWaiting): Report tells P the
+// tap device is made (P starts slirp4netns), Wait waits for P's go-ahead
+// (slirp4netns is ready).
+const (
+	TrapReport = ^uintptr(0)
+	TrapWait   = ^uintptr(1)
+)
+
 // Program is start's system calls for one container, and the command.
 type Program struct {
 	Ops []Op
+	// Waits: the child waits for P at a TrapWait (the default network).
+	Waits bool
 	// Candidates are the command's paths to try, in PATH's order, as
 	// execvp does; Argv and Envv are NULL-terminated arrays.
 	Candidates []*byte
@@ -210,8 +221,6 @@ func Compile(c *Config) (*Program, error) {
 	switch {
 	case c.Terminal:
 		return nil, notCompiled("-t (the pty master goes to P)")
-	case c.Tap != "":
-		return nil, notCompiled("the default network (I makes the tap device)")
 	case c.BeforeExec:
 		return nil, notCompiled("a step between set-up and the command")
 	case c.Overlay != nil && len(overlay.Options(c.Overlay.Lowers, c.Overlay.Upper, c.Overlay.Work)) >= os.Getpagesize()-1:
@@ -249,6 +258,9 @@ func Compile(c *Config) (*Program, error) {
 			In: [6]uint8{rRoot}, Out: rOther})
 		b.op("adding your user to the image's /etc/passwd", Op{Trap: unix.SYS_WRITE, Args: [6]uintptr{0, b.str(c.PasswdLine), uintptr(len(c.PasswdLine))},
 			In: [6]uint8{rOther}})
+	}
+	if c.Tap != "" {
+		b.tap(c.Tap)
 	}
 	for _, m := range c.Mounts {
 		if err := b.mount(m); err != nil {
@@ -303,6 +315,13 @@ func Compile(c *Config) (*Program, error) {
 		lim := newIn[unix.Rlimit](b)
 		*lim = unix.Rlimit{Cur: nofile.Max, Max: nofile.Max}
 		b.op("setting RLIMIT_NOFILE", Op{Trap: unix.SYS_PRLIMIT64, Args: [6]uintptr{0, unix.RLIMIT_NOFILE, addr(lim), 0}})
+	}
+	if c.Tap != "" {
+		// slirp4netns has had the rest of the set-up to get ready (P
+		// started it at TrapReport); the command waits for it, as
+		// start's BeforeExec does.
+		b.op("waiting for slirp4netns", Op{Trap: TrapWait})
+		p.Waits = true
 	}
 	// Last, as start's: every fd but 0-2 closes at execve (P's own, and
 	// whatever rl's caller left open), and the parent-death signal. P is
@@ -473,6 +492,21 @@ func (b *builder) readonly(name string) {
 		FdPath: [2]uint8{rTarget}})
 	b.setattr(name, unix.MS_REC|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
 	b.p.Ops[at].Else, b.p.Ops[at].ElseSkip = unix.ENOENT, len(b.p.Ops)-at-1
+}
+
+// tap is tap.Create (the persistent tap device slirp4netns attaches to,
+// in the container's net namespace, which P cannot enter), and the report
+// to P. Closed before the report: slirp4netns opens it again, and a tap
+// device that is not multi-queue takes one opener at a time.
+func (b *builder) tap(name string) {
+	ifr := newIn[ifreq](b)
+	*ifr = ifreq{flags: unix.IFF_TAP | unix.IFF_NO_PI}
+	copy(ifr.name[:], name)
+	b.op("opening /dev/net/tun", Op{Trap: unix.SYS_OPENAT, Args: [6]uintptr{atFDCWD, b.str("/dev/net/tun"), unix.O_RDWR | unix.O_CLOEXEC}, Out: rOther})
+	b.opf("creating %s", name, "", Op{Trap: unix.SYS_IOCTL, Args: [6]uintptr{0, unix.TUNSETIFF, addr(ifr)}, In: [6]uint8{rOther}})
+	b.opf("making %s persistent", name, "", Op{Trap: unix.SYS_IOCTL, Args: [6]uintptr{0, unix.TUNSETPERSIST, 1}, In: [6]uint8{rOther}})
+	b.op("closing /dev/net/tun", Op{Trap: unix.SYS_CLOSE, In: [6]uint8{rOther}})
+	b.op("telling rl the tap device is ready", Op{Trap: TrapReport})
 }
 
 // pivotRoot is pivotRoot's four calls.

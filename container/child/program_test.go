@@ -36,7 +36,6 @@ func TestCompileRefuses(t *testing.T) {
 		mod  func(c *Config)
 	}{
 		{"terminal", func(c *Config) { c.Terminal = true }},
-		{"tap", func(c *Config) { c.Tap = "tap0" }},
 		{"handshake", func(c *Config) { c.BeforeExec = true }},
 		{"no command", func(c *Config) { c.Args = nil }},
 		{"NUL", func(c *Config) { c.Env = append(c.Env, "A=\x00") }},
@@ -140,6 +139,22 @@ func TestCompileSteps(t *testing.T) {
 		{unix.SYS_OPENAT2, 0, 0, 0, 0}, {unix.SYS_MOUNT, 0, 0, 0, 0}, {unix.SYS_OPENAT2, 0, 0, 0, 0}, {unix.SYS_MOUNT_SETATTR, 0, 0, 0, 0},
 	})
 	check("propagation", find("setting the propagation of /src/a", 1), []want{{unix.SYS_MOUNT, 0, 0, 0, 0}})
+	if p.Waits {
+		t.Error("Waits without a tap device")
+	}
+	// The default network: the tap device made and closed, P told, and
+	// the wait for slirp4netns just before the end.
+	c := quickConfig(t)
+	c.Tap = "tap0"
+	if p, err = Compile(c); err != nil {
+		t.Fatal(err)
+	}
+	check("tap", find("opening /dev/net/tun", 5), []want{
+		{unix.SYS_OPENAT, 0, 0, 0, 0}, {unix.SYS_IOCTL, 0, 0, 0, 0}, {unix.SYS_IOCTL, 0, 0, 0, 0}, {unix.SYS_CLOSE, 0, 0, 0, 0}, {TrapReport, 0, 0, 0, 0},
+	})
+	if !p.Waits || indexOf(p, "waiting for slirp4netns") < indexOf(p, "pivot_root") {
+		t.Errorf("Waits %v; the wait for slirp4netns at op %d, pivot_root at %d", p.Waits, indexOf(p, "waiting for slirp4netns"), indexOf(p, "pivot_root"))
+	}
 	// The working directory is made after pivot_root, one mkdir a level.
 	check("cwd", find("creating the working directory /w/x", 2), []want{
 		{unix.SYS_MKDIRAT, 0, 0, 0, unix.EEXIST}, {unix.SYS_MKDIRAT, 0, 0, 0, unix.EEXIST},
