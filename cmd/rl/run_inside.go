@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -532,10 +533,18 @@ func newID() string {
 	b := make([]byte, 32)
 	for n := 0; n < len(b); {
 		m, err := unix.Getrandom(b[n:], 0)
-		if err != nil && err != unix.EINTR {
-			panic(fmt.Sprintf("getrandom: %v", err)) // (Linux 3.17+; never seen to fail)
+		if err == unix.EINTR {
+			continue
 		}
-		n += max(m, 0)
+		if err != nil {
+			// (Before Linux 3.17, or a seccomp profile that refuses it.)
+			if f, err := os.Open("/dev/urandom"); err == nil {
+				io.ReadFull(f, b[n:])
+				f.Close()
+			}
+			break
+		}
+		n += m
 	}
 	return hex.EncodeToString(b)
 }
