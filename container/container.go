@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -244,7 +245,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	}
 	// From here on signals are the container's: relayed to I (queued
 	// until the relay below starts, none lost).
-	signal.Notify(ctr.sigs, userns.ForwardedSignals...)
+	signal.Notify(ctr.sigs, Relayed()...)
 	config := child.ConfigOf(s)
 	config.Overlay, config.Tap, config.PasswdLine = ctr.Overlay, ctr.Tap, ctr.PasswdLine
 	if err := child.WriteConfig(sock, config); err != nil {
@@ -285,6 +286,22 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	return userns.Status(proc.Wait())
 }
 
+// Relayed are the signals rl relays to the container
+// (userns.ForwardedSignals) but for those ignored when rl started (nohup,
+// a background job of a shell without job control): the command inherits
+// them ignored, as it would have from rl, and the Notify that relays them
+// would undo that. Decided at the first call, before any Notify (after
+// which a signal no longer counts as ignored).
+var Relayed = sync.OnceValue(func() []os.Signal {
+	var out []os.Signal
+	for _, s := range userns.ForwardedSignals {
+		if !signal.Ignored(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+})
+
 // relay relays the signals rl gets to the container's first process
 // until stop is called.
 func (ctr *Container) relay() (stop func()) {
@@ -308,7 +325,12 @@ func (ctr *Container) relay() (stop func()) {
 // QuickError is why Exec did not start the command: the caller starts
 // the container through I instead (Start, Run), which either succeeds or
 // fails with its own message and exit code.
-type QuickError struct{ Err error }
+type QuickError struct {
+	Err error
+	// PasswdAdded: the child had appended keep-id's passwd line to the
+	// image's /etc/passwd in the upper directory; rl-init must not.
+	PasswdAdded bool
+}
 
 func (e *QuickError) Error() string { return "starting the command without rl-init: " + e.Err.Error() }
 func (e *QuickError) Unwrap() error { return e.Err }
@@ -329,7 +351,7 @@ func (e *QuickError) Unwrap() error { return e.Err }
 func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Container, error) {
 	subuid := c.MapIDs != nil && len(c.UIDMappings) == 0
 	if !spawnWorks || !ownUserNS(c) || !(subuid || selfMapped(c)) || c.Console != nil || c.Cgroup != nil {
-		return nil, &QuickError{errors.New("not a user namespace of its own, or a pty or limits to set up")}
+		return nil, &QuickError{Err: errors.New("not a user namespace of its own, or a pty or limits to set up")}
 	}
 	config := child.ConfigOf(s)
 	config.Overlay, config.PasswdLine = ov, passwdLine
@@ -354,12 +376,12 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Conta
 	}
 	prog, err := child.Compile(&config)
 	if err != nil {
-		return nil, &QuickError{err}
+		return nil, &QuickError{Err: err}
 	}
 	if ctr.sigs == nil {
 		// Signals are the container's from now on, relayed by Wait.
 		ctr.sigs = make(chan os.Signal, 16)
-		signal.Notify(ctr.sigs, userns.ForwardedSignals...)
+		signal.Notify(ctr.sigs, Relayed()...)
 	}
 	child.Trace("P: command start")
 	if subuid || prog.Waits {
@@ -377,7 +399,10 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Conta
 		if c.Signals == nil {
 			signal.Stop(ctr.sigs)
 		}
-		return nil, &QuickError{err}
+		qe := &QuickError{Err: err}
+		var ce *childError
+		qe.PasswdAdded = errors.As(err, &ce) && ce.passwdAdded
+		return nil, qe
 	}
 	return ctr, nil
 }

@@ -74,14 +74,16 @@ type spawnAttr struct {
 	// and then the command is executed in place of I (container.Exec).
 	prog *child.Program
 	regs [child.Registers]uintptr
-	// A child on a stack of its own (spawnWaiting): it closes closeFD
-	// (its copy of P's end of the pipe to it), reads a byte from waitFD
+	// A child on a stack of its own (spawnWaiting): it closes closeFDs
+	// (its copies of P's ends of the pipes), reads a byte from waitFD
 	// before its set-up if waitMaps (P has written its maps) and at a
-	// TrapWait, and writes reportTap to statusFD at a TrapReport,
-	// reportFailed if it fails (-1: none of these).
-	closeFD, waitFD, statusFD int
-	waitMaps                  bool
-	step, errno               uintptr
+	// TrapWait, writes reportTap to statusFD at a TrapReport and
+	// reportFailed if it fails, and checks at a TrapParent that P still
+	// holds the other end of statusFD (-1: none of these).
+	closeFDs         [2]int
+	waitFD, statusFD int
+	waitMaps         bool
+	step, errno      uintptr
 }
 
 // What the child writes to P on its status pipe (spawnWaiting); EOF
@@ -163,8 +165,23 @@ func (a *spawnAttr) failure() error {
 	if a.step >= stepProgram && a.prog != nil {
 		what = a.prog.Name(int(a.step - stepProgram))
 	}
-	return fmt.Errorf("%s: %w", what, syscall.Errno(a.errno))
+	err := &childError{what: what, errno: syscall.Errno(a.errno)}
+	if p := a.prog; p != nil && p.PasswdOp >= 0 {
+		err.passwdAdded = a.step == stepCommand || a.step >= stepProgram && int(a.step-stepProgram) > p.PasswdOp
+	}
+	return err
 }
+
+// childError is a failure of spawn's child before its execve.
+type childError struct {
+	what  string
+	errno syscall.Errno
+	// passwdAdded: the child had appended keep-id's passwd line.
+	passwdAdded bool
+}
+
+func (e *childError) Error() string { return e.what + ": " + e.errno.Error() }
+func (e *childError) Unwrap() error { return e.errno }
 
 // spawnWaiting starts the container's command without I (Exec), with a
 // child that waits for P: for mapIDs (newuidmap), when set, to map the
@@ -194,7 +211,7 @@ func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error, onT
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
 	defer unix.Close(status[0])
-	a.closeFD, a.waitFD, a.statusFD, a.waitMaps = mapped[1], mapped[0], status[1], mapIDs != nil
+	a.closeFDs, a.waitFD, a.statusFD, a.waitMaps = [2]int{mapped[1], status[0]}, mapped[0], status[1], mapIDs != nil
 	// The child's stack: its frames and the system calls' (a few hundred
 	// bytes), never Go's.
 	stack, err := unix.Mmap(-1, 0, 64<<10, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
@@ -244,9 +261,16 @@ func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error, onT
 	}
 	for {
 		var b [1]byte
-		if n, _ := readFull(status[0], b[:]); n == 0 {
-			// EOF: its execve closed the status pipe.
+		n, err := readFull(status[0], b[:])
+		if n == 0 && err == nil {
+			// EOF: its execve closed the status pipe (or it died).
 			return os.FindProcess(int(pid))
+		}
+		if err != nil {
+			// (Never seen. It may still run on its stack: end it first.)
+			unix.Kill(int(pid), unix.SIGKILL)
+			failed = fmt.Errorf("reading the container's start-up status: %w", err)
+			break
 		}
 		if b[0] != reportTap[0] || onTap == nil || mapped[1] < 0 {
 			break
@@ -290,7 +314,18 @@ func (a *spawnAttr) prepare(c Config, childEnd *os.File) (done func(), err error
 		}
 		runtime.KeepAlive(a)
 	}
-	a.closeFD, a.waitFD, a.statusFD = -1, -1, -1
+	// A child that changes its uid or gid (-u) makes the memory it shares
+	// with P not dumpable (commit_creds: set_dumpable), and so P: its
+	// /proc files become root's, and the user can no longer trace it.
+	// Restored once the child has executed or is gone.
+	if dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); err == nil {
+		closers = append(closers, func() {
+			if now, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); err == nil && now != dumpable {
+				unix.Prctl(unix.PR_SET_DUMPABLE, uintptr(dumpable), 0, 0, 0)
+			}
+		})
+	}
+	a.closeFDs, a.waitFD, a.statusFD = [2]int{-1, -1}, -1, -1
 	var cmd *exec.Cmd
 	if a.prog == nil {
 		cmd = command(c, childEnd) // (the same path, arguments, environment and files)
@@ -388,7 +423,8 @@ func spawnClone(a *spawnAttr) (pid, errno uintptr) {
 // stackCloneSyscall is in spawn_amd64.s: clone3 with the stack that
 // args names, on which the child calls childMain(a).
 //
-//go:noescape
+// (Not noescape: a must be on the heap, where it does not move while the
+// child uses it and P's goroutine stack may grow.)
 func stackCloneSyscall(args unsafe.Pointer, size uintptr, a unsafe.Pointer) (pid, errno uintptr)
 
 // sys6 is in spawn_amd64.s: a raw system call without a frame of its
@@ -442,8 +478,10 @@ func childSetup(a *spawnAttr) (step uintptr, e syscall.Errno) {
 	if _, e = sys6(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0, 0); e != 0 {
 		return stepPdeathsig, e
 	}
-	if a.closeFD >= 0 {
-		sys6(unix.SYS_CLOSE, uintptr(a.closeFD), 0, 0, 0, 0, 0)
+	for _, fd := range a.closeFDs {
+		if fd >= 0 {
+			sys6(unix.SYS_CLOSE, uintptr(fd), 0, 0, 0, 0, 0)
+		}
 	}
 	if a.waitMaps {
 		// P writes a byte once newuidmap and newgidmap have mapped us; it
@@ -492,6 +530,26 @@ func childWait(a *spawnAttr) syscall.Errno {
 	return e
 }
 
+// childParent fails with ESRCH if P has gone: it held the only other end
+// of statusFD (the child closed its copy), so a pipe with no reader polls
+// POLLERR. Nothing to check without statusFD (vforked: P waits in the
+// clone).
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childParent(a *spawnAttr) syscall.Errno {
+	if a.statusFD < 0 {
+		return 0
+	}
+	pfd := unix.PollFd{Fd: int32(a.statusFD), Events: unix.POLLOUT}
+	n, e := sys6(unix.SYS_POLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
+	if e == 0 && n == 1 && pfd.Revents&unix.POLLERR != 0 {
+		e = unix.ESRCH
+	}
+	return e
+}
+
 // atFDCWD is AT_FDCWD as a system call argument.
 const atFDCWD = ^uintptr(99)
 
@@ -531,17 +589,19 @@ func childProgram(a *spawnAttr) (step uintptr, e syscall.Errno) {
 	var op *child.Op
 	var args [6]uintptr
 	var r1 uintptr
-	for pc := 0; pc < len(a.prog.Ops); pc++ {
-		op = &a.prog.Ops[pc]
+	ops := a.prog.Ops
+	for pc := 0; uint(pc) < uint(len(ops)); pc++ {
+		op = &ops[pc]
 		args = op.Args
+		// (Indexes masked: no bounds check, which could panic here.)
 		for i := range args {
 			if op.In[i] > 0 {
-				args[i] = a.regs[op.In[i]]
+				args[i] = a.regs[op.In[i]&(child.Registers-1)]
 			}
 		}
 		for i := range op.FdPath {
 			if op.FdPath[i] > 0 {
-				fdPath(&a.prog.Paths[i], a.regs[op.FdPath[i]])
+				fdPath(&a.prog.Paths[i&1], a.regs[op.FdPath[i]&(child.Registers-1)])
 			}
 		}
 		switch op.Trap {
@@ -549,13 +609,15 @@ func childProgram(a *spawnAttr) (step uintptr, e syscall.Errno) {
 			r1, e = sys6(unix.SYS_WRITE, uintptr(a.statusFD), uintptr(unsafe.Pointer(&reportTap[0])), 1, 0, 0, 0)
 		case child.TrapWait:
 			e = childWait(a)
+		case child.TrapParent:
+			e = childParent(a)
 		default:
 			r1, e = sys6(op.Trap, args[0], args[1], args[2], args[3], args[4], args[5])
 		}
 		switch {
 		case e == 0:
 			if op.Out > 0 {
-				a.regs[op.Out] = r1
+				a.regs[op.Out&(child.Registers-1)] = r1
 			}
 			pc += op.Skip
 		case e == op.OK:
@@ -581,10 +643,10 @@ func fdPath(b *[32]byte, fd uintptr) {
 			break
 		}
 	}
-	b[k] = 0
+	b[k&31] = 0
 	for r := fd; ; r /= 10 {
 		k--
-		b[k] = byte('0' + r%10)
+		b[k&31] = byte('0' + r%10)
 		if r < 10 {
 			break
 		}
@@ -620,6 +682,7 @@ func childSignals(a *spawnAttr) {
 //go:norace
 //go:nocheckptr
 func childExec(a *spawnAttr) (step uintptr, e syscall.Errno) {
+	e = unix.ENOENT // (no candidate: a failure all the same)
 	if a.prog == nil {
 		_, e = sys6(unix.SYS_EXECVE, uintptr(unsafe.Pointer(a.path)), uintptr(a.argv), uintptr(a.envv), 0, 0, 0)
 		return stepExec, e

@@ -20,3 +20,8 @@ var errNoClone3 = errors.ErrUnsupported
 func spawnWaiting(Config, *child.Program, func(int) error, func(int) error) (*os.Process, error) {
 	return nil, errors.ErrUnsupported
 }
+
+// childError is spawn's child's failure (spawn_amd64.go).
+type childError struct{ passwdAdded bool }
+
+func (e *childError) Error() string { return "" }

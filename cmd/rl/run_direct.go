@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -323,15 +324,20 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	}
 	trace("spec built")
 	if quick {
-		if st, ok, err := runQuick(cfg, plan, s, ov, m.passwdLine, sigs, &helpers); ok {
+		st, ran, qe := runQuick(cfg, plan, s, ov, m.passwdLine, sigs, &helpers)
+		if ran {
 			// The command ran: signals stay taken while P cleans up and
 			// exits (as container.Container.Close leaves them).
 			sigs.stopped = true
-			return st, err
+			return st, qe
 		}
-		// (A signal that came meanwhile is dropped: it was the
-		// container's, and rl-init's start takes signals anew.)
+		// A signal that came meanwhile does now what it would have done
+		// without the early Notify (SIGINT ends rl).
 		sigs.stop()
+		if qe, ok := qe.(*container.QuickError); ok && qe.PasswdAdded {
+			// (In the upper directory, which rl-init mounts again.)
+			m.passwdLine = ""
+		}
 		// Through rl-init, which does the same and fails with its own
 		// message and exit code, or succeeds where the compiled set-up
 		// was too strict. The child may have mounted the overlay: its
@@ -377,9 +383,10 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	return st, err
 }
 
-// runQuick runs the container without rl-init (container.Exec); ok is
-// false when the command did not start, and rl-init should try.
-func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, passwdLine string, sigs *earlySignals, helpers *[]func()) (st int, ok bool, err error) {
+// runQuick runs the container without rl-init (container.Exec); ran is
+// false when the command did not start (err says why: a
+// *container.QuickError or nil), and rl-init should try.
+func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overlay, passwdLine string, sigs *earlySignals, helpers *[]func()) (st int, ran bool, err error) {
 	c, uids, gids, err := directConfig(cfg, plan, directIO{}, helpers)
 	if err != nil {
 		return 0, false, nil
@@ -398,7 +405,7 @@ func runQuick(cfg *runConfig, plan *userns.Plan, s *specs.Spec, ov *child.Overla
 		if verbose() {
 			fmt.Fprintf(os.Stderr, "rl: %v; starting it through rl-init\n", err)
 		}
-		return 0, false, nil
+		return 0, false, err
 	}
 	defer ctr.Close()
 	if verbose() {
@@ -421,13 +428,14 @@ type earlySignals struct {
 func notifyEarly() *earlySignals {
 	e := &earlySignals{ch: make(chan os.Signal, 16), notified: make(chan struct{})}
 	go func() {
-		signal.Notify(e.ch, userns.ForwardedSignals...)
+		signal.Notify(e.ch, container.Relayed()...)
 		close(e.notified)
 	}()
 	return e
 }
 
-// stop undoes notifyEarly, once.
+// stop undoes notifyEarly, once, and raises again what came meanwhile:
+// it ends rl as it would have without the Notify, or is ignored.
 func (e *earlySignals) stop() {
 	if e.stopped {
 		return
@@ -435,6 +443,16 @@ func (e *earlySignals) stop() {
 	e.stopped = true
 	<-e.notified // (a Stop before the Notify would leave it in place)
 	signal.Stop(e.ch)
+	for {
+		select {
+		case s := <-e.ch:
+			if n, ok := s.(syscall.Signal); ok {
+				syscall.Kill(os.Getpid(), n)
+			}
+		default:
+			return
+		}
+	}
 }
 
 // directRoot makes container id's directory and says what its rootfs is:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -132,7 +133,9 @@ func makeTarget(dest, src string, isBind bool) error {
 			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 				return err
 			}
-			f, err := os.OpenFile(dest, os.O_CREATE|os.O_RDONLY, 0o644)
+			// (O_NONBLOCK: a FIFO in the image at the target must not
+			// block the open, and the container's start with it.)
+			f, err := os.OpenFile(dest, os.O_CREATE|os.O_RDONLY|syscall.O_NONBLOCK, 0o644)
 			if err != nil {
 				return err
 			}

@@ -73,6 +73,8 @@ const Registers = 8
 const (
 	TrapReport = ^uintptr(0)
 	TrapWait   = ^uintptr(1)
+	// TrapParent fails if P has gone (a child that runs beside it).
+	TrapParent = ^uintptr(2)
 )
 
 // Program is start's system calls for one container, and the command.
@@ -80,6 +82,10 @@ type Program struct {
 	Ops []Op
 	// Waits: the child waits for P at a TrapWait (the default network).
 	Waits bool
+	// PasswdOp is the op that appends keep-id's passwd line (-1: none):
+	// a child that failed after it leaves the line in the upper
+	// directory, and rl-init must not add it again.
+	PasswdOp int
 	// Candidates are the command's paths to try, in PATH's order, as
 	// execvp does; Argv and Envv are NULL-terminated arrays.
 	Candidates []*byte
@@ -233,7 +239,7 @@ func Compile(c *Config) (*Program, error) {
 	}
 	// (Capacities for a usual start: appends that move the slices would
 	// copy them, and touch fresh pages.)
-	b := &builder{p: &Program{Ops: make([]Op, 0, 256), notes: make([]note, 0, 256)}}
+	b := &builder{p: &Program{Ops: make([]Op, 0, 256), notes: make([]note, 0, 256), PasswdOp: -1}}
 	p := b.p
 	p.Paths = newIn[[2][32]byte](b)
 	for i := range p.Paths {
@@ -253,9 +259,12 @@ func Compile(c *Config) (*Program, error) {
 		// As start: into the image's /etc/passwd, before any mount (a
 		// volume on /etc must not get it).
 		how := newIn[unix.OpenHow](b)
-		*how = unix.OpenHow{Flags: unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT | unix.O_CLOEXEC, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+		// (O_NONBLOCK: a FIFO planted there fails, with ENXIO, instead of
+		// blocking the child, and P with it, in the open.)
+		*how = unix.OpenHow{Flags: unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT | unix.O_CLOEXEC | unix.O_NONBLOCK, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
 		b.op("opening the image's /etc/passwd", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str("etc/passwd"), addr(how), unsafe.Sizeof(*how)},
 			In: [6]uint8{rRoot}, Out: rOther})
+		p.PasswdOp = len(p.Ops)
 		b.op("adding your user to the image's /etc/passwd", Op{Trap: unix.SYS_WRITE, Args: [6]uintptr{0, b.str(c.PasswdLine), uintptr(len(c.PasswdLine))},
 			In: [6]uint8{rOther}})
 	}
@@ -325,14 +334,22 @@ func Compile(c *Config) (*Program, error) {
 	}
 	// Last, as start's: every fd but 0-2 closes at execve (P's own, and
 	// whatever rl's caller left open), and the parent-death signal. P is
-	// there: it is suspended in the clone until the execve.
+	// there if vforked: it is suspended in the clone until the execve.
 	b.op("close_range", Op{Trap: unix.SYS_CLOSE_RANGE, Args: [6]uintptr{3, uintptr(^uint32(0)), unix.CLOSE_RANGE_CLOEXEC}})
+	// A change of uid or gid (-u) cleared it (commit_creds); a child that
+	// runs beside P (spawnWaiting) then checks that P is still there, as
+	// start's setPdeathsig does: a death before the prctl sends nothing.
 	b.op("setting the parent-death signal", Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL)}})
+	b.op("checking that rl is still there", Op{Trap: TrapParent})
 
 	// The command, looked up as lookPath does (after the user switch and
 	// the chdir, so relative PATH entries and permissions are the
 	// container's): the child tries each candidate.
-	for _, cand := range candidates(c.Args[0], c.Env) {
+	cands := candidates(c.Args[0], c.Env)
+	if len(cands) == 0 {
+		return nil, notCompiled("an empty PATH") // (rl-init says the command is not found)
+	}
+	for _, cand := range cands {
 		p.Candidates = append(p.Candidates, b.cstr(cand))
 	}
 	argv, err := syscall.SlicePtrFromStrings(c.Args)
@@ -394,7 +411,9 @@ func (b *builder) mount(m specs.Mount) error {
 	if file {
 		b.mkdirAll(path.Dir(rel(dest)))
 		how := newIn[unix.OpenHow](b)
-		*how = unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+		// (O_NONBLOCK: a FIFO in the image at the target must not block
+		// the open.)
+		*how = unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
 		b.opf("creating the mount point %s", dest, "", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str(rel(dest)), addr(how), unsafe.Sizeof(*how)},
 			In: [6]uint8{rRoot}, Out: rTarget})
 		target = rTarget
