@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"rl/userns"
 )
@@ -28,7 +29,11 @@ func runRmdir(args []string) error {
 			errs = append(errs, fmt.Errorf("%s: not a container's directory", dir))
 			continue
 		}
-		errs = append(errs, removeDir(dir))
+		if strings.HasPrefix(filepath.Base(dir), ".dead-") {
+			errs = append(errs, removeDir(dir))
+		} else {
+			errs = append(errs, removeRunDir(dir)) // (P's, still its run's)
+		}
 	}
 	return errors.Join(errs...)
 }

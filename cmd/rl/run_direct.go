@@ -224,7 +224,7 @@ func directConfig(cfg *runConfig, plan *userns.Plan, io directIO, helpers *[]fun
 // either (containerDir; without this they would wait for a run through
 // C).
 func removeDirectDir(dir string, leftovers []string, plan *userns.Plan) {
-	err := removeDir(dir)
+	err := removeRunDir(dir)
 	if plan.Mode == userns.ModeSubuid {
 		if err != nil {
 			leftovers = append(leftovers, dir)
@@ -490,7 +490,7 @@ func directRoot(cfg *runConfig, rec *os.File, id string) (*mounted, *child.Overl
 	ov, err := overlayDirs(m.dir, r.Layers)
 	if err != nil {
 		m.release()
-		removeDir(m.dir)
+		removeRunDir(m.dir)
 		return nil, nil, err
 	}
 	m.root, m.image, m.lateRoot = filepath.Join(m.dir, "merged"), r.Config, true
