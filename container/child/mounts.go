@@ -148,10 +148,16 @@ func makeTarget(dest, src string, isBind bool) error {
 // makeDevices binds the host's harmless devices into the container's /dev
 // tmpfs (a user namespace cannot mknod) and adds the usual links.
 func makeDevices(root string) error {
-	dev := filepath.Join(root, "dev")
+	// /dev resolved inside the rootfs, as mountOne resolved it for the
+	// tmpfs: joined on the host side, an image's /dev that is a symlink
+	// led these files out of the rootfs.
+	dev, err := securejoin.SecureJoin(root, "/dev")
+	if err != nil {
+		return fmt.Errorf("resolving /dev in the rootfs: %w", err)
+	}
 	for _, d := range []string{"null", "zero", "full", "random", "urandom", "tty"} {
 		p := filepath.Join(dev, d)
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_RDONLY, 0o666)
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_RDONLY|syscall.O_NOFOLLOW, 0o666)
 		if err != nil {
 			return fmt.Errorf("creating /dev/%s: %w", d, err)
 		}
@@ -184,7 +190,10 @@ func maskPaths(root string, paths []string) error {
 		if st.IsDir() {
 			err = unix.Mount("tmpfs", dest, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0")
 		} else {
-			err = unix.Mount(filepath.Join(root, "dev/null"), dest, "", unix.MS_BIND, "")
+			var null string
+			if null, err = securejoin.SecureJoin(root, "/dev/null"); err == nil {
+				err = unix.Mount(null, dest, "", unix.MS_BIND, "")
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("masking %s: %w", p, err)

@@ -469,16 +469,15 @@ func (b *builder) setattr(dest string, flags uintptr) {
 		In: [6]uint8{rTarget}})
 }
 
-// devices is makeDevices, resolved inside the rootfs.
+// devices is makeDevices: /dev resolved inside the rootfs (where the
+// tmpfs went), the device files made in it.
 func (b *builder) devices() {
+	b.op("resolving /dev", b.resolve("/dev", unix.O_DIRECTORY, rDir))
 	for _, d := range []string{"null", "zero", "full", "random", "urandom", "tty"} {
-		how := newIn[unix.OpenHow](b)
-		*how = unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC, Mode: 0o666, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS}
-		b.opf("creating /dev/%s", d, "", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str("dev/" + d), addr(how), unsafe.Sizeof(*how)},
-			In: [6]uint8{rRoot}, Out: rTarget})
+		b.opf("creating /dev/%s", d, "", Op{Trap: unix.SYS_OPENAT, Args: [6]uintptr{0, b.str(d),
+			unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK, 0o666}, In: [6]uint8{rDir}, Out: rTarget})
 		b.opf("binding /dev/%s", d, "", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("/dev/" + d), b.path(0), b.str(""), unix.MS_BIND, 0}, FdPath: [2]uint8{rTarget}})
 	}
-	b.op("resolving /dev", b.resolve("/dev", unix.O_DIRECTORY, rDir))
 	for _, l := range devLinks {
 		b.opf("creating /dev/%s", l[0], "", Op{Trap: unix.SYS_SYMLINKAT, Args: [6]uintptr{b.str(l[1]), 0, b.str(l[0])}, In: [6]uint8{0, rDir}, OK: unix.EEXIST})
 	}
