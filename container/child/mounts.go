@@ -104,13 +104,7 @@ func bindMount(src, dest string, flags uintptr) error {
 	if err := unix.Mount(src, dest, "", flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
 		return err
 	}
-	var attr uint64
-	for f, a := range map[uintptr]uint64{unix.MS_RDONLY: unix.MOUNT_ATTR_RDONLY, unix.MS_NOSUID: unix.MOUNT_ATTR_NOSUID,
-		unix.MS_NODEV: unix.MOUNT_ATTR_NODEV, unix.MS_NOEXEC: unix.MOUNT_ATTR_NOEXEC} {
-		if flags&f != 0 {
-			attr |= a
-		}
-	}
+	attr := mountAttrs(flags)
 	if attr == 0 {
 		return nil
 	}
@@ -119,6 +113,19 @@ func bindMount(src, dest string, flags uintptr) error {
 		at = unix.AT_RECURSIVE
 	}
 	return unix.MountSetattr(-1, dest, uint(at), &unix.MountAttr{Attr_set: attr})
+}
+
+// mountAttrs are mount_setattr(2)'s attributes for a bind's flags: ro,
+// nosuid, nodev and noexec.
+func mountAttrs(flags uintptr) uint64 {
+	var attr uint64
+	for f, a := range map[uintptr]uint64{unix.MS_RDONLY: unix.MOUNT_ATTR_RDONLY, unix.MS_NOSUID: unix.MOUNT_ATTR_NOSUID,
+		unix.MS_NODEV: unix.MOUNT_ATTR_NODEV, unix.MS_NOEXEC: unix.MOUNT_ATTR_NOEXEC} {
+		if flags&f != 0 {
+			attr |= a
+		}
+	}
+	return attr
 }
 
 // makeTarget creates the mount point: a file for a file bind, else a

@@ -448,13 +448,7 @@ func (b *builder) mount(m specs.Mount) error {
 // mount_setattr(2) on the new mount (dest opened again: the fd of the
 // mount point is the mount below it), as bindMount does.
 func (b *builder) setattr(dest string, flags uintptr) {
-	var set uint64
-	for f, a := range map[uintptr]uint64{unix.MS_RDONLY: unix.MOUNT_ATTR_RDONLY, unix.MS_NOSUID: unix.MOUNT_ATTR_NOSUID,
-		unix.MS_NODEV: unix.MOUNT_ATTR_NODEV, unix.MS_NOEXEC: unix.MOUNT_ATTR_NOEXEC} {
-		if flags&f != 0 {
-			set |= a
-		}
-	}
+	set := mountAttrs(flags)
 	if set == 0 {
 		return
 	}
