@@ -363,15 +363,17 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Conta
 		// its clean-up runs in Close.
 		config.Tap = "tap0"
 		onTap = func(pid int) error {
+			child.Trace("P: tap made")
 			ready, cleanup, err := c.Prepare(pid)
 			if err != nil {
 				return err
 			}
 			ctr.cleanup = cleanup
 			if ready != nil {
-				return ready()
+				err = ready()
 			}
-			return nil
+			child.Trace("P: network ready")
+			return err
 		}
 	}
 	prog, err := child.Compile(&config)
