@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -245,7 +244,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	}
 	// From here on signals are the container's: relayed to I (queued
 	// until the relay below starts, none lost).
-	signal.Notify(ctr.sigs, Relayed()...)
+	signal.Notify(ctr.sigs, userns.Relayed()...)
 	config := child.ConfigOf(s)
 	config.Overlay, config.Tap, config.PasswdLine = ctr.Overlay, ctr.Tap, ctr.PasswdLine
 	if err := child.WriteConfig(sock, config); err != nil {
@@ -285,22 +284,6 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 	ctr.waited, ctr.ran = true, true
 	return userns.Status(proc.Wait())
 }
-
-// Relayed are the signals rl relays to the container
-// (userns.ForwardedSignals) but for those ignored when rl started (nohup,
-// a background job of a shell without job control): the command inherits
-// them ignored, as it would have from rl, and the Notify that relays them
-// would undo that. Decided at the first call, before any Notify (after
-// which a signal no longer counts as ignored).
-var Relayed = sync.OnceValue(func() []os.Signal {
-	var out []os.Signal
-	for _, s := range userns.ForwardedSignals {
-		if !signal.Ignored(s) {
-			out = append(out, s)
-		}
-	}
-	return out
-})
 
 // relay relays the signals rl gets to the container's first process
 // until stop is called.
@@ -383,7 +366,7 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Conta
 	if ctr.sigs == nil {
 		// Signals are the container's from now on, relayed by Wait.
 		ctr.sigs = make(chan os.Signal, 16)
-		signal.Notify(ctr.sigs, Relayed()...)
+		signal.Notify(ctr.sigs, userns.Relayed()...)
 	}
 	child.Trace("P: command start")
 	if subuid || prog.Waits {

@@ -19,6 +19,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -359,6 +360,22 @@ func runHelper(path string, args []string) error {
 var ForwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
 	unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT}
 
+// Relayed are the ForwardedSignals but for those ignored when rl started
+// (nohup, a background job of a shell without job control): the child
+// inherits them ignored, as it would have from rl, and the Notify that
+// relays them would undo that (Go's handler replaces SIG_IGN, and execve
+// resets a handled signal to the default). Decided at the first call,
+// before any Notify (after which a signal no longer counts as ignored).
+var Relayed = sync.OnceValue(func() []os.Signal {
+	var out []os.Signal
+	for _, s := range ForwardedSignals {
+		if !signal.Ignored(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+})
+
 // Reexec runs cfg.Args again inside the user namespace, forwards signals
 // to it and returns its exit status (128+N if it died of signal N).
 func Reexec(cfg Config) (int, error) {
@@ -366,7 +383,7 @@ func Reexec(cfg Config) (int, error) {
 	sigs := make(chan os.Signal, 16)
 	// Subscribe before the child exists so that no signal is lost; until
 	// the child runs, they queue in sigs.
-	signal.Notify(sigs, ForwardedSignals...)
+	signal.Notify(sigs, Relayed()...)
 	defer signal.Stop(sigs)
 	c, err := Start(cfg)
 	if err != nil {

@@ -99,7 +99,7 @@ func runHost(cfg *runConfig) error {
 	}
 	trace("rl-init ready")
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, userns.ForwardedSignals...)
+	signal.Notify(sigs, userns.Relayed()...)
 	defer signal.Stop(sigs)
 	ch, err := userns.Start(ucfg)
 	releaseCore() // C has executed it (or failed to)

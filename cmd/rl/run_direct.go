@@ -428,7 +428,7 @@ type earlySignals struct {
 func notifyEarly() *earlySignals {
 	e := &earlySignals{ch: make(chan os.Signal, 16), notified: make(chan struct{})}
 	go func() {
-		signal.Notify(e.ch, container.Relayed()...)
+		signal.Notify(e.ch, userns.Relayed()...)
 		close(e.notified)
 	}()
 	return e
