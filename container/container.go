@@ -3,6 +3,10 @@
 // container/child) in the container's new namespaces, hands it the Spec
 // over a socket, relays signals and returns docker's exit status.
 //
+// Exec is the other way: no I, its set-up compiled into system calls
+// (child.Program) that the container's first process runs before it
+// executes the command itself.
+//
 // Protocol on the socket (SOCK_STREAM, fd 3 in I): C sends what I needs of
 // the Spec (child.Config) as one JSON value; I either executes the command, which closes its end (the
 // socket is close-on-exec) and C reads EOF, or sends one child.Report

@@ -22,6 +22,12 @@ package container
 // child's calls overwrite it). Signals stay blocked from before the clone
 // until the child has reset the handlers Go installed, so no Go signal
 // handler runs in the child.
+//
+// The same child can run I's set-up itself and execute the container's
+// command instead of I (child.Program, Exec). One that must wait for P
+// meanwhile (newuidmap's maps, slirp4netns) cannot be vforked: it runs on
+// a stack of its own, still in P's memory, while P goes on
+// (spawnWaiting).
 
 import (
 	"errors"

@@ -42,6 +42,11 @@ import (
 // file in it is the user's, but for files of other uids of a subuid
 // mapping, which only a process in such a namespace can remove: then P
 // runs one (removeDirectDir).
+//
+// Unless the run has -t or limits, there is not even I: P compiles I's
+// set-up, and the container's first process runs it and executes the
+// command itself (container.Exec, runQuick); P then does its own work
+// first, and I's start only if that fails.
 
 // directWhyNot says why a run of an image with a fresh record, or of a
 // --rootfs directory, needs C ("" when P can start it directly): kernel
