@@ -129,17 +129,7 @@ func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error
 		return nil, err
 	}
 	a.clone.flags |= unix.CLONE_VFORK
-	// Order: signals blocked on this thread (and so in the child) before
-	// the clone, restored in P after it; the child restores them itself
-	// just before execve, once Go's handlers are reset.
-	syscall.ForkLock.Lock()
-	runtime.LockOSThread()
-	all := unix.Sigset_t{Val: [16]uint64{^uint64(0)}}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &a.mask)
-	pid, errno := spawnClone(a)
-	unix.PthreadSigmask(unix.SIG_SETMASK, &a.mask, nil)
-	runtime.UnlockOSThread()
-	syscall.ForkLock.Unlock()
+	pid, errno := a.blocked(func() (uintptr, uintptr) { return spawnClone(a) })
 	if err := a.cloned(errno); err != nil {
 		return nil, err
 	}
@@ -150,6 +140,23 @@ func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error
 		return nil, a.failure()
 	}
 	return os.FindProcess(int(pid))
+}
+
+// blocked runs clone with every signal blocked on this (locked) thread,
+// and so in the child, and restores the mask in P after it; the child
+// restores it itself just before execve, once Go's handlers are reset.
+// (ForkLock: no fd opened meanwhile leaks into the child without
+// close-on-exec.)
+func (a *spawnAttr) blocked(clone func() (pid, errno uintptr)) (pid, errno uintptr) {
+	syscall.ForkLock.Lock()
+	runtime.LockOSThread()
+	all := unix.Sigset_t{Val: [16]uint64{^uint64(0)}}
+	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &a.mask)
+	pid, errno = clone()
+	unix.PthreadSigmask(unix.SIG_SETMASK, &a.mask, nil)
+	runtime.UnlockOSThread()
+	syscall.ForkLock.Unlock()
+	return pid, errno
 }
 
 // cloned is the error of clone3 itself.
@@ -228,15 +235,9 @@ func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error, onT
 	}
 	a.clone.stack, a.clone.stackSize = uint64(uintptr(unsafe.Pointer(&stack[0]))), uint64(len(stack))
 
-	// Signals blocked as in spawn; the child runs Go's handlers never.
-	syscall.ForkLock.Lock()
-	runtime.LockOSThread()
-	all := unix.Sigset_t{Val: [16]uint64{^uint64(0)}}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &a.mask)
-	pid, errno := stackCloneSyscall(unsafe.Pointer(&a.clone), unsafe.Sizeof(a.clone), unsafe.Pointer(a))
-	unix.PthreadSigmask(unix.SIG_SETMASK, &a.mask, nil)
-	runtime.UnlockOSThread()
-	syscall.ForkLock.Unlock()
+	pid, errno := a.blocked(func() (uintptr, uintptr) {
+		return stackCloneSyscall(unsafe.Pointer(&a.clone), unsafe.Sizeof(a.clone), unsafe.Pointer(a))
+	})
 	unix.Close(mapped[0])
 	unix.Close(status[1])
 	if err := a.cloned(errno); err != nil {
@@ -349,7 +350,9 @@ func (a *spawnAttr) prepare(c Config, childEnd *os.File) (done func(), err error
 		closers = append(closers, func() { runtime.KeepAlive(argv); runtime.KeepAlive(envv) })
 	} else {
 		// The command's files only (P hears of a failure through a, not
-		// a socket), and no ambient capabilities (root inside).
+		// a socket), and no ambient capabilities: the child keeps the
+		// capabilities it has in its new user namespace, for it executes
+		// nothing before its set-up.
 		cmd = &exec.Cmd{Stdout: orStd(c.Stdout, os.Stdout), Stderr: orStd(c.Stderr, os.Stderr),
 			SysProcAttr: &syscall.SysProcAttr{Cloneflags: cloneFlags(c)}}
 		if c.Stdin != nil {

@@ -258,8 +258,8 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	// but its set-up: no pty to hand over, no cgroup handshake (limits).
 	// Single-uid maps are written by the child itself, subuid maps by
 	// newuidmap while it waits; slirp4netns starts once it has made the
-	// tap device, and the command waits for it. P's own work then comes first: the child's set-up needs
-	// all of it.
+	// tap device, and the command waits for it. P's own work then comes
+	// first: the child's set-up needs all of it.
 	quick := !cfg.Opts.Terminal && !cfg.Cgroup && os.Getenv("RL_INIT") != "always"
 	var sigs *earlySignals
 	if quick {

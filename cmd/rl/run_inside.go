@@ -273,18 +273,28 @@ func removeAt(parent int, name string) error {
 		return err
 	}
 	unix.Fchmod(fd, 0o700) // entries are unlinked: write and search
-	f := os.NewFile(uintptr(fd), name)
-	names, err := f.Readdirnames(-1)
-	for _, n := range names {
-		if rerr := removeAt(fd, n); rerr != nil && err == nil {
-			err = rerr
-		}
-	}
-	f.Close()
-	if err != nil {
+	if _, err := removeEntries(fd, name, ""); err != nil {
 		return err
 	}
 	return unix.Unlinkat(parent, name, unix.AT_REMOVEDIR)
+}
+
+// removeEntries removes every entry of the open directory fd (named
+// name) but keep, and closes fd. It returns the first error, and the
+// entry it came from ("" for reading the directory).
+func removeEntries(fd int, name, keep string) (failed string, err error) {
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	for _, n := range names {
+		if n == keep {
+			continue
+		}
+		if rerr := removeAt(fd, n); rerr != nil && err == nil {
+			failed, err = n, rerr
+		}
+	}
+	return failed, err
 }
 
 // removeContainerDir removes the directory of the container that ran,
@@ -304,18 +314,9 @@ func removeRunDir(dir string) error {
 	if err != nil {
 		return &os.PathError{Op: "open", Path: dir, Err: err}
 	}
-	f := os.NewFile(uintptr(fd), dir)
-	names, err := f.Readdirnames(-1)
-	for _, n := range names {
-		if n == "pid" {
-			continue
-		}
-		if rerr := removeAt(fd, n); rerr != nil && err == nil {
-			err = &os.PathError{Op: "remove", Path: filepath.Join(dir, n), Err: rerr}
-		}
-	}
-	f.Close()
-	if err != nil {
+	if n, err := removeEntries(fd, dir, "pid"); n != "" {
+		return &os.PathError{Op: "remove", Path: filepath.Join(dir, n), Err: err}
+	} else if err != nil {
 		return err
 	}
 	if lock, err := os.OpenFile(filepath.Join(filepath.Dir(dir), ".lock"), os.O_RDWR, 0); err == nil {

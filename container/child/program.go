@@ -175,12 +175,18 @@ func (b *builder) opf(what, x, y string, o Op) {
 
 func (b *builder) path(i int) uintptr { return uintptr(unsafe.Pointer(&b.p.Paths[i][0])) }
 
-// resolve opens name inside the rootfs (O_PATH) into register out.
-func (b *builder) resolve(name string, flags uint64, out uint8) Op {
+// openIn opens name inside the rootfs (openat2 RESOLVE_IN_ROOT: its
+// symlinks cannot lead out) into register out.
+func (b *builder) openIn(name string, flags, mode uint64, out uint8) Op {
 	how := newIn[unix.OpenHow](b)
-	*how = unix.OpenHow{Flags: flags | unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	*how = unix.OpenHow{Flags: flags | unix.O_CLOEXEC, Mode: mode, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
 	return Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str(rel(name)), addr(how), unsafe.Sizeof(*how)},
 		In: [6]uint8{rRoot}, Out: out}
+}
+
+// resolve is openIn for O_PATH: a mount point, a directory to work in.
+func (b *builder) resolve(name string, flags uint64, out uint8) Op {
+	return b.openIn(name, flags|unix.O_PATH, 0, out)
 }
 
 // rel is name relative to the rootfs ("." for the rootfs itself).
@@ -219,11 +225,15 @@ func (b *builder) mkdirAll(name string) {
 }
 
 // Compile is c's set-up as a Program, for a child that has the
-// namespaces and a single-id map already, and whose fds 0-2 are set; or
-// errNotCompiled (wrapped) when c needs rl-init: an overlay whose options
-// do not fit in a page (overlay.Mount changes directory for them), -t, the
-// default network's tap, or a handshake.
+// namespaces and its maps (or waits for them first), and whose fds 0-2
+// are set; or errNotCompiled (wrapped) when c needs rl-init: an overlay
+// whose options do not fit in a page (overlay.Mount changes directory for
+// them), -t, a handshake, no command or no PATH to find it in.
 func Compile(c *Config) (*Program, error) {
+	var cands []string
+	if len(c.Args) > 0 {
+		cands = candidates(c.Args[0], c.Env)
+	}
 	switch {
 	case c.Terminal:
 		return nil, notCompiled("-t (the pty master goes to P)")
@@ -233,6 +243,8 @@ func Compile(c *Config) (*Program, error) {
 		return nil, notCompiled("an overlay of many layers")
 	case len(c.Args) == 0:
 		return nil, notCompiled("no command")
+	case len(cands) == 0:
+		return nil, notCompiled("an empty PATH") // (rl-init says the command is not found)
 	}
 	if hasNUL(c) {
 		return nil, notCompiled("a NUL byte in the configuration")
@@ -258,12 +270,9 @@ func Compile(c *Config) (*Program, error) {
 	if c.PasswdLine != "" {
 		// As start: into the image's /etc/passwd, before any mount (a
 		// volume on /etc must not get it).
-		how := newIn[unix.OpenHow](b)
 		// (O_NONBLOCK: a FIFO planted there fails, with ENXIO, instead of
 		// blocking the child, and P with it, in the open.)
-		*how = unix.OpenHow{Flags: unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT | unix.O_CLOEXEC | unix.O_NONBLOCK, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-		b.op("opening the image's /etc/passwd", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str("etc/passwd"), addr(how), unsafe.Sizeof(*how)},
-			In: [6]uint8{rRoot}, Out: rOther})
+		b.op("opening the image's /etc/passwd", b.openIn("/etc/passwd", unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK, 0o644, rOther))
 		p.PasswdOp = len(p.Ops)
 		b.op("adding your user to the image's /etc/passwd", Op{Trap: unix.SYS_WRITE, Args: [6]uintptr{0, b.str(c.PasswdLine), uintptr(len(c.PasswdLine))},
 			In: [6]uint8{rOther}})
@@ -345,10 +354,6 @@ func Compile(c *Config) (*Program, error) {
 	// The command, looked up as lookPath does (after the user switch and
 	// the chdir, so relative PATH entries and permissions are the
 	// container's): the child tries each candidate.
-	cands := candidates(c.Args[0], c.Env)
-	if len(cands) == 0 {
-		return nil, notCompiled("an empty PATH") // (rl-init says the command is not found)
-	}
 	for _, cand := range cands {
 		p.Candidates = append(p.Candidates, b.cstr(cand))
 	}
@@ -410,12 +415,9 @@ func (b *builder) mount(m specs.Mount) error {
 	target := rDir // (where mkdirAll leaves it)
 	if file {
 		b.mkdirAll(path.Dir(rel(dest)))
-		how := newIn[unix.OpenHow](b)
 		// (O_NONBLOCK: a FIFO in the image at the target must not block
 		// the open.)
-		*how = unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Mode: 0o644, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-		b.opf("creating the mount point %s", dest, "", Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, b.str(rel(dest)), addr(how), unsafe.Sizeof(*how)},
-			In: [6]uint8{rRoot}, Out: rTarget})
+		b.opf("creating the mount point %s", dest, "", b.openIn(dest, unix.O_CREAT|unix.O_RDONLY|unix.O_NONBLOCK, 0o644, rTarget))
 		target = rTarget
 	} else {
 		b.mkdirAll(dest)
