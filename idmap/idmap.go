@@ -27,6 +27,11 @@ type Mapping struct {
 	ContainerID, HostID, Size uint32
 }
 
+// MaxID is the highest id a map may hold on either side: (uid_t)-1,
+// 2^32-1, is no id, and the kernel refuses an extent that reaches it
+// (kernel/user_namespace.c, map_write: first+count may not wrap).
+const MaxID = math.MaxUint32 - 1
+
 // MaxLines is the number of lines the kernel accepts in a map since Linux
 // 4.15 (UID_GID_MAP_MAX_EXTENTS in include/linux/user_namespace.h).
 const MaxLines = 340
@@ -34,7 +39,9 @@ const MaxLines = 340
 // ParseSubID reads a subuid(5)-format file and returns the ranges that
 // belong to the user, named either by login name or by numeric id, in file
 // order. Malformed lines are skipped, as shadow-utils does; ranges with a
-// zero count or that would run past 2^32-1 are dropped.
+// zero count or that would run past 2^32-1 are dropped, and one that ends
+// at 2^32-1 loses that id (not an id: MaxID), which newuidmap would pass
+// on to the kernel to be refused.
 func ParseSubID(r io.Reader, name string, id uint32) ([]Range, error) {
 	idStr := strconv.FormatUint(uint64(id), 10)
 	var out []Range
@@ -52,6 +59,11 @@ func ParseSubID(r io.Reader, name string, id uint32) ([]Range, error) {
 		count, err2 := strconv.ParseUint(f[2], 10, 32)
 		if err1 != nil || err2 != nil || count == 0 || start+count-1 > math.MaxUint32 {
 			continue
+		}
+		if start+count-1 > MaxID {
+			if count--; count == 0 {
+				continue
+			}
 		}
 		out = append(out, Range{Start: uint32(start), Count: uint32(count)})
 	}
@@ -99,12 +111,12 @@ func Build(own uint32, ranges []Range) ([]Mapping, error) {
 	m := []Mapping{{ContainerID: 0, HostID: own, Size: 1}}
 	next := uint64(1)
 	for _, r := range Merge(ranges, own) {
-		if next > math.MaxUint32 {
+		if next > MaxID {
 			break
 		}
 		size := uint64(r.Count)
-		if next+size-1 > math.MaxUint32 {
-			size = math.MaxUint32 - next + 1
+		if next+size-1 > MaxID {
+			size = MaxID - next + 1
 		}
 		m = append(m, Mapping{ContainerID: uint32(next), HostID: r.Start, Size: uint32(size)})
 		next += size

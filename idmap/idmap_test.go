@@ -15,6 +15,8 @@ alice:400000:5
 alice:bad:5
 alice:5:0
 alice:4294967295:2
+alice:4294967295:1
+alice:4294901760:65536
 carol:1:2:3
 
 `
@@ -23,7 +25,9 @@ carol:1:2:3
 		id   uint32
 		want []Range
 	}{
-		{"alice", 1000, []Range{{100000, 65536}, {300000, 10}, {400000, 5}}},
+		// The last two: 2^32-1 (not an id) is left out, and with it a
+		// range of that id alone.
+		{"alice", 1000, []Range{{100000, 65536}, {300000, 10}, {400000, 5}, {4294901760, 65535}}},
 		{"bob", 1001, []Range{{165536, 65536}}},
 		{"dave", 1002, nil},
 		{"carol", 1003, nil},
@@ -80,6 +84,9 @@ func TestBuild(t *testing.T) {
 			[]Mapping{{0, 1000, 1}, {1, 100000, 65536}, {65537, 300000, 10}}},
 		{100005, []Range{{100000, 10}},
 			[]Mapping{{0, 100005, 1}, {1, 100000, 5}, {6, 100006, 4}}},
+		// Inside, the ids end at 2^32-2 too (MaxID): a range (not from
+		// ParseSubID, which trims it) of every id but 0 loses its last.
+		{0, []Range{{1, 4294967295}}, []Mapping{{0, 0, 1}, {1, 1, 4294967294}}},
 	}
 	for _, tt := range tests {
 		got, err := Build(tt.own, tt.ranges)
@@ -167,6 +174,9 @@ func FuzzBuild(f *testing.F) {
 			}
 			next += uint64(l.Size)
 			s := span{uint64(l.HostID), uint64(l.HostID) + uint64(l.Size)}
+			if next-1 > MaxID || s.b-1 > MaxID {
+				t.Fatalf("map reaches 2^32-1, which the kernel refuses: %v", m)
+			}
 			for _, h := range hosts {
 				if s.a < h.b && h.a < s.b {
 					t.Fatalf("host ids overlap: %v", m)
