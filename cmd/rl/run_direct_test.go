@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,6 +114,35 @@ func TestRemoveDir(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "keep")); err != nil {
 		t.Errorf("removeDir followed a symlink out: %v", err)
+	}
+}
+
+// TestRemoveDirTwice: two runs may collect the same .dead-* directory
+// of a killed run (setAsideStale) and remove it at once; neither may fail
+// on what the other removed first.
+func TestRemoveDirTwice(t *testing.T) {
+	base := t.TempDir()
+	for round := 0; round < 50; round++ {
+		dir := filepath.Join(base, ".dead-ctr")
+		for i := 0; i < 20; i++ {
+			d := filepath.Join(dir, "upper", strconv.Itoa(i), "a", "b")
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(d, "f"), nil, 0o644)
+		}
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { errs <- removeDir(dir) }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: removeDir beside another: %v", round, err)
+			}
+		}
+		if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+			t.Fatalf("%s is still there: %v", dir, err)
+		}
 	}
 }
 

@@ -251,10 +251,21 @@ func removeDir(dir string) error {
 // removeAt removes name in the directory parent and everything below it,
 // opening each directory by its fd (O_NOFOLLOW), never by a path: a tree
 // deeper than PATH_MAX is removed too, and a directory without read,
-// write or search permission for its owner gets them first.
+// write or search permission for its owner gets them first. What is gone
+// before removeAt gets to it (ENOENT) counts as removed: two runs may
+// remove the same .dead-* directory at once (setAsideStale).
 func removeAt(parent int, name string) error {
+	err := removeTree(parent, name)
+	if errors.Is(err, unix.ENOENT) { // (also a directory's read: it was removed meanwhile)
+		return nil
+	}
+	return err
+}
+
+// removeTree is removeAt's walk.
+func removeTree(parent int, name string) error {
 	err := unix.Unlinkat(parent, name, 0)
-	if err == nil || err == unix.ENOENT {
+	if err == nil {
 		return nil
 	}
 	if err != unix.EISDIR {
