@@ -93,7 +93,7 @@ var nsFlags = map[specs.LinuxNamespaceType]uintptr{
 
 // Container is a started I that waits for its Spec.
 type Container struct {
-	proc    *os.Process
+	proc    *process
 	sock    *os.File
 	sigs    chan os.Signal
 	prepare func(pid int) (ready func() error, cleanup func(), err error)
@@ -149,8 +149,12 @@ func Start(c Config) (*Container, error) {
 		// os/exec vforks when I makes no user namespace of its own, and
 		// forks otherwise.
 		cmd := command(c, childEnd)
-		err = cmd.Start()
-		ctr.proc = cmd.Process
+		if err = cmd.Start(); err == nil {
+			// (Waited for and signalled by pid, as spawn's; the pidfd
+			// os/exec opened goes.)
+			ctr.proc = &process{pid: cmd.Process.Pid}
+			cmd.Process.Release()
+		}
 	}
 	child.Trace("C: I started")
 	childEnd.Close()
@@ -170,7 +174,7 @@ func (ctr *Container) Prepare() error {
 	}
 	prepare := ctr.prepare
 	ctr.prepare = nil
-	ready, cleanup, err := prepare(ctr.proc.Pid)
+	ready, cleanup, err := prepare(ctr.proc.pid)
 	if err != nil {
 		return err
 	}
@@ -179,7 +183,7 @@ func (ctr *Container) Prepare() error {
 }
 
 // Pid is I's pid.
-func (ctr *Container) Pid() int { return ctr.proc.Pid }
+func (ctr *Container) Pid() int { return ctr.proc.pid }
 
 // Close kills I if Run did not run it to its end, stops what Prepare
 // started and lets go of signals. It may be called more than once, and on
@@ -286,7 +290,7 @@ func (ctr *Container) Run(s *specs.Spec, beforeExec func() error) (int, error) {
 		return 0, &Error{r}
 	}
 	ctr.waited, ctr.ran = true, true
-	return userns.Status(proc.Wait())
+	return proc.Wait()
 }
 
 // relay relays the signals rl gets to the container's first process
@@ -401,7 +405,7 @@ func Exec(c Config, s *specs.Spec, ov *child.Overlay, passwdLine string) (*Conta
 func (ctr *Container) Wait() (int, error) {
 	defer ctr.relay()()
 	ctr.waited, ctr.ran = true, true
-	return userns.Status(ctr.proc.Wait())
+	return ctr.proc.Wait()
 }
 
 // ownUserNS: I gets a user namespace of its own.

@@ -121,7 +121,7 @@ var stepNames = map[uintptr]string{
 
 // spawn starts I as command would, with CLONE_VM|CLONE_VFORK; or, given
 // a Program, the container's command without I (Exec).
-func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error) {
+func spawn(c Config, childEnd *os.File, prog *child.Program) (*process, error) {
 	a := &spawnAttr{prog: prog}
 	done, err := a.prepare(c, childEnd)
 	defer done()
@@ -139,7 +139,7 @@ func spawn(c Config, childEnd *os.File, prog *child.Program) (*os.Process, error
 		unix.Wait4(int(pid), &ws, 0, nil)
 		return nil, a.failure()
 	}
-	return os.FindProcess(int(pid))
+	return &process{pid: int(pid)}, nil
 }
 
 // blocked runs clone with every signal blocked on this (locked) thread,
@@ -203,7 +203,7 @@ func (e *childError) Unwrap() error { return e.errno }
 // (slirp4netns). So it cannot be vforked (P would wait in the clone): it
 // runs on a stack of its own (stackCloneSyscall) in P's memory while P
 // goes on, and does as spawn's child does.
-func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error, onTap func(pid int) error) (*os.Process, error) {
+func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error, onTap func(pid int) error) (*process, error) {
 	a := &spawnAttr{prog: prog} // (on the heap: the child uses it while P runs on)
 	done, err := a.prepare(c, nil)
 	defer done()
@@ -271,7 +271,7 @@ func spawnWaiting(c Config, prog *child.Program, mapIDs func(pid int) error, onT
 		n, err := readFull(status[0], b[:])
 		if n == 0 && err == nil {
 			// EOF: its execve closed the status pipe (or it died).
-			return os.FindProcess(int(pid))
+			return &process{pid: int(pid)}, nil
 		}
 		if err != nil {
 			// (Never seen. It may still run on its stack: end it first.)

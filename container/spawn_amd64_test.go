@@ -68,8 +68,8 @@ read -r pid comm state ppid pgrp sid rest </proc/self/stat
 				t.Fatal(err)
 			}
 			ctr.waited = true
-			if ps, err := ctr.proc.Wait(); err != nil || ps.ExitCode() != 0 {
-				t.Fatalf("sh: %v %v\n%s", ps, err, out)
+			if st, err := ctr.proc.Wait(); err != nil || st != 0 {
+				t.Fatalf("sh: status %d %v\n%s", st, err, out)
 			}
 			got := string(out)
 			want := append(tc.want, `SigBlk:\s+0+\n`, `CapEff:\s+[0-9a-f]*[1-9a-f][0-9a-f]*\n`, `pid 1 session leader stdin /dev/null\n`)

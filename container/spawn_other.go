@@ -13,11 +13,11 @@ import (
 // (spawn_amd64.s); elsewhere I always starts through os/exec.
 const spawnWorks = false
 
-func spawn(Config, *os.File, *child.Program) (*os.Process, error) { return nil, errors.ErrUnsupported }
+func spawn(Config, *os.File, *child.Program) (*process, error) { return nil, errors.ErrUnsupported }
 
 var errNoClone3 = errors.ErrUnsupported
 
-func spawnWaiting(Config, *child.Program, func(int) error, func(int) error) (*os.Process, error) {
+func spawnWaiting(Config, *child.Program, func(int) error, func(int) error) (*process, error) {
 	return nil, errors.ErrUnsupported
 }
 
