@@ -227,8 +227,8 @@ func (b *builder) mkdirAll(name string) {
 // Compile is c's set-up as a Program, for a child that has the
 // namespaces and its maps (or waits for them first), and whose fds 0-2
 // are set; or errNotCompiled (wrapped) when c needs rl-init: an overlay
-// whose options do not fit in a page (overlay.Mount changes directory for
-// them), -t, a handshake, no command or no PATH to find it in.
+// of more layers than fit in one mount (overlay.Fit), -t, a handshake, no
+// command or no PATH to find it in.
 func Compile(c *Config) (*Program, error) {
 	var cands []string
 	if len(c.Args) > 0 {
@@ -239,8 +239,6 @@ func Compile(c *Config) (*Program, error) {
 		return nil, notCompiled("-t (the pty master goes to P)")
 	case c.BeforeExec:
 		return nil, notCompiled("a step between set-up and the command")
-	case c.Overlay != nil && len(overlay.Options(c.Overlay.Lowers, c.Overlay.Upper, c.Overlay.Work)) >= os.Getpagesize()-1:
-		return nil, notCompiled("an overlay of many layers")
 	case len(c.Args) == 0:
 		return nil, notCompiled("no command")
 	case len(cands) == 0:
@@ -261,8 +259,16 @@ func Compile(c *Config) (*Program, error) {
 	b.op("making / a slave mount", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str(""), b.str("/"), b.str(""), unix.MS_SLAVE | unix.MS_REC, 0}})
 	root := b.str(c.Root)
 	if o := c.Overlay; o != nil {
-		b.op("mounting the overlay", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("overlay"), root, b.str("overlay"), 0,
-			b.str(overlay.Options(o.Lowers, o.Upper, o.Work))}})
+		dir, opts, err := overlay.Fit(o.Lowers, o.Upper, o.Work, overlay.ReadLink)
+		if err != nil {
+			return nil, notCompiled(err.Error())
+		}
+		if dir != "" {
+			// Lower directories relative to the store's (many layers);
+			// the child changes to the rootfs before pivot_root.
+			b.opf("changing to %s", dir, "", Op{Trap: unix.SYS_CHDIR, Args: [6]uintptr{b.str(dir)}})
+		}
+		b.op("mounting the overlay", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{b.str("overlay"), root, b.str("overlay"), 0, b.str(opts)}})
 	}
 	// pivot_root needs the new root to be a mount point of its own.
 	b.op("bind-mounting the rootfs", Op{Trap: unix.SYS_MOUNT, Args: [6]uintptr{root, root, b.str(""), unix.MS_BIND | unix.MS_REC, 0}})
