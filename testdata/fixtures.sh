@@ -28,7 +28,7 @@ for kind in hostile corrupt; do
 	chmod a+r "$CACHE/$kind-oci.tar"
 done
 # An image of 72 layers: more than fit in one native overlay mount's
-# options (a page), so rl mounts it with fuse-overlayfs.
+# options (a page) by path, so rl names them by their short links.
 rm -rf "$CACHE/many"
 "$CACHE/mkimage" -busybox /bin/busybox -layers 70 -o "$CACHE/many"
 tar -C "$CACHE/many" -cf "$CACHE/many-oci.tar" .

@@ -33,7 +33,11 @@ func copyImage(ctx context.Context, s *image.Store, dst, src types.ImageReferenc
 			return err
 		}
 		defer unlock()
-		if err := unpackLayers(ctx, s.S, src, sys, pc, o.progress()); err != nil {
+		var raw *sharedSource
+		var done func()
+		src, raw, done = shareSource(ctx, src, sys)
+		defer done()
+		if err := unpackLayers(ctx, s.S, raw, sys, pc, o.progress()); err != nil {
 			return err
 		}
 	}

@@ -145,13 +145,15 @@ func pullOne(ctx context.Context, s *image.Store, n reference.Named, sys *types.
 		return nil, pullError(n.String(), err)
 	}
 	defer unlock()
-	if err := unpackLayers(ctx, s.S, src, sys, pc, o.progress()); err != nil {
+	from, raw, done := shareSource(ctx, src, sys)
+	defer done()
+	if err := unpackLayers(ctx, s.S, raw, sys, pc, o.progress()); err != nil {
 		return nil, pullError(n.String(), err)
 	}
 	// containers/image writes layers to a staging area and commits the
 	// image record last: an interrupted pull leaves at most unreferenced
 	// layers, never an image with missing layers.
-	_, err = copy.Image(ctx, pc, dst, src, &copy.Options{
+	_, err = copy.Image(ctx, pc, dst, from, &copy.Options{
 		ReportWriter:   o.progress(),
 		SourceCtx:      sys,
 		DestinationCtx: sys,

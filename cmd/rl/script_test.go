@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -32,7 +35,7 @@ func TestMain(m *testing.M) {
 	if reexec.Init() {
 		return
 	}
-	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlCmd, "udpecho": udpEcho, "udpsend": udpSend, "leftovers": leftovers, "layersums": layerSums}))
+	os.Exit(testscript.RunMain(m, map[string]func() int{"rl": rlCmd, "udpecho": udpEcho, "udpsend": udpSend, "leftovers": leftovers, "layersums": layerSums, "regproxy": regProxy}))
 }
 
 // rlCmd is the scripts' rl: the build users run when make test names it in
@@ -345,6 +348,43 @@ func udpEcho() int {
 		}
 		c.WriteTo(append([]byte("echo:"), buf[:n]...), addr)
 	}
+}
+
+// regProxy (regproxy REGISTRY DIR) forwards HTTP requests to REGISTRY
+// from an address of its own, which it writes to DIR/addr once it
+// listens, and appends each request ("METHOD PATH") to DIR/log: a count
+// of what rl asks a registry for.
+func regProxy() int {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: regproxy REGISTRY DIR")
+		return 2
+	}
+	dir := os.Args[2]
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	var log *os.File
+	if err == nil {
+		log, err = os.OpenFile(filepath.Join(dir, "log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "addr.tmp"), []byte(l.Addr().String()), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(filepath.Join(dir, "addr.tmp"), filepath.Join(dir, "addr"))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	p := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: os.Args[1]})
+	err = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(log, r.Method, r.URL.Path)
+		p.ServeHTTP(w, r)
+	}))
+	fmt.Fprintln(os.Stderr, err)
+	return 1
 }
 
 // udpSend (udpsend HOST:PORT MSG) sends MSG until an answer comes (for up
