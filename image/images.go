@@ -227,6 +227,13 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	if err != nil {
 		return nil, "", err
 	}
+	// No run marks the image between the check and the deletion (a run
+	// that waited here then finds its layers gone and says so). Without
+	// the lock (a run root rl cannot use: no run can mark anything
+	// there either), as before.
+	if unlock, err := inuse.Lock(s.RunRoot()); err == nil {
+		defer unlock()
+	}
 	if users := inuse.Users(s.RunRoot(), si.ID); len(users) > 0 && !force {
 		return nil, "", &hintError{fmt.Errorf("image %s is in use by running container %s", name, users[0]),
 			"stop the container first, or use rl rmi -f"}

@@ -2,14 +2,16 @@
 // file per container in the store's run root, named after it and holding
 // the image ID and the pid of its rl, so that rl rmi can refuse an image
 // in use without a containers/storage container record per run (which
-// costs tens of ms). It has no containers/storage in it: rl run's front
-// marks images too (see package record).
+// costs tens of ms). A lock file beside the marks keeps rl rmi's check
+// and deletion apart from new marks (Lock). It has no containers/storage
+// in it: rl run's front marks images too (see package record).
 package inuse
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,25 +28,24 @@ func Dir(runRoot string) string { return filepath.Join(runRoot, "rl-in-use") }
 // containers/storage is not there to check it, and in a shared /tmp
 // another user could have made /tmp/storage-run-UID after a reboot.
 func Mark(runRoot, id, imageID string) (func(), error) {
-	root, err := openOwnDir(unix.AT_FDCWD, runRoot, runRoot, 0)
+	dir, err := openMarks(runRoot)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(root)
-	if err := unix.Mkdirat(root, "rl-in-use", 0o700); err != nil && err != unix.EEXIST {
-		return nil, fmt.Errorf("creating %s: %w", Dir(runRoot), err)
-	}
-	dir, err := openOwnDir(root, "rl-in-use", Dir(runRoot), unix.O_NOFOLLOW)
-	if err != nil {
-		return nil, err
-	}
-	fd, err := unix.Openat(dir, id, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	// Shared: marks go in beside each other, not while rl rmi checks
+	// and deletes (Lock).
+	lk, err := lock(dir, unix.LOCK_SH)
 	if err == nil {
-		f := os.NewFile(uintptr(fd), id)
-		_, err = fmt.Fprintf(f, "%s %d\n", imageID, os.Getpid())
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		var fd int
+		fd, err = unix.Openat(dir, id, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err == nil {
+			f := os.NewFile(uintptr(fd), id)
+			_, err = fmt.Fprintf(f, "%s %d\n", imageID, os.Getpid())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
 		}
+		unix.Close(lk)
 	}
 	if err != nil {
 		unix.Close(dir)
@@ -52,6 +53,60 @@ func Mark(runRoot, id, imageID string) (func(), error) {
 	}
 	return func() { unix.Unlinkat(dir, id, 0); unix.Close(dir) }, nil
 }
+
+// Lock takes the lock of runRoot's marks exclusively, for rl rmi: from
+// its check that no container uses an image (Users) until the image is
+// deleted, no run marks it (Mark waits, and its run then finds the
+// layers gone). unlock releases it.
+func Lock(runRoot string) (unlock func(), err error) {
+	dir, err := openMarks(runRoot)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dir)
+	lk, err := lock(dir, unix.LOCK_EX)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", Dir(runRoot), err)
+	}
+	return func() { unix.Close(lk) }, nil
+}
+
+// openMarks opens runRoot's rl-in-use, made if missing.
+func openMarks(runRoot string) (int, error) {
+	root, err := openOwnDir(unix.AT_FDCWD, runRoot, runRoot, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(root)
+	if err := unix.Mkdirat(root, "rl-in-use", 0o700); err != nil && err != unix.EEXIST {
+		return -1, fmt.Errorf("creating %s: %w", Dir(runRoot), err)
+	}
+	return openOwnDir(root, "rl-in-use", Dir(runRoot), unix.O_NOFOLLOW)
+}
+
+// lock takes the marks' lock, a file in the open rl-in-use directory dir
+// (flock on a directory opened read-only fails on NFS), as how says
+// (unix.LOCK_SH or LOCK_EX); closing the returned fd releases it.
+func lock(dir int, how int) (int, error) {
+	fd, err := unix.Openat(dir, lockName, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return -1, err
+	}
+	for {
+		if err = unix.Flock(fd, how); err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// lockName is the lock's file in rl-in-use: no container's id or name
+// starts with a dot.
+const lockName = ".lock"
 
 // openOwnDir opens name (relative to dirfd; path names it in errors; flags
 // may add O_NOFOLLOW) as a directory and checks that it is this uid's and
@@ -76,6 +131,9 @@ func Users(runRoot, imageID string) []string {
 	ents, _ := os.ReadDir(dir)
 	var out []string
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // (the lock)
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			continue

@@ -1,10 +1,12 @@
 package inuse
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMark(t *testing.T) {
@@ -71,5 +73,50 @@ func TestUsersDead(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(Dir(root), "c1")); err == nil {
 		t.Errorf("the dead mark is still there")
+	}
+}
+
+// TestLock: while rl rmi holds the lock (between its check and the
+// deletion) a mark waits; marks do not wait for each other; the lock
+// file is no container.
+func TestLock(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "run")
+	os.Mkdir(root, 0o700)
+	un1, err := Mark(root, "c1", "img1") // (beside a mark taken before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer un1()
+	unlock, err := Lock(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := make(chan error, 1)
+	go func() {
+		un2, err := Mark(root, "c2", "img2")
+		if err == nil {
+			defer un2()
+			if u := Users(root, "img2"); len(u) != 1 || u[0] != "c2" {
+				err = fmt.Errorf("Users(img2) = %q after the mark", u)
+			}
+		}
+		marked <- err
+	}()
+	// (Waiting a while proves nothing, but a mark that did not wait
+	// would show here, and in the Users below.)
+	select {
+	case err := <-marked:
+		t.Fatalf("Mark returned while the lock was held: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if u := Users(root, "img2"); len(u) != 0 {
+		t.Fatalf("Users(img2) = %q while the lock was held", u)
+	}
+	unlock()
+	if err := <-marked; err != nil {
+		t.Fatal(err)
+	}
+	if u := Users(root, "img1"); len(u) != 1 || u[0] != "c1" {
+		t.Errorf("Users(img1) = %q, want [c1] (the lock file is none)", u)
 	}
 }
