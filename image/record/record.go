@@ -227,6 +227,9 @@ func (r *Record) current() bool {
 func (r *Record) Save(dir string) error {
 	r.Version = Version
 	b := r.marshal()
+	if len(b) > MaxSize {
+		return fmt.Errorf("%d bytes, more than a record may hold (%d)", len(b), MaxSize)
+	}
 	tmp, err := os.CreateTemp(dir, TempPrefix+"*")
 	if err != nil {
 		return err
@@ -291,11 +294,18 @@ func Open(dir, name string) (*os.File, *Record, error) {
 	return f, r, nil
 }
 
+// MaxSize is the largest record Save writes and Read reads (an image's
+// /etc/passwd and /etc/group are in it, of any size).
+const MaxSize = 16 << 20
+
 // Read decodes a record from the start of f.
 func Read(f *os.File) (*Record, error) {
-	b, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<20))
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
+	}
+	if len(b) > MaxSize {
+		return nil, fmt.Errorf("reading %s: more than a record may hold (%d bytes)", f.Name(), MaxSize)
 	}
 	r, err := unmarshal(string(b))
 	if err != nil {

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -120,6 +121,26 @@ func TestSaveOpen(t *testing.T) {
 	f.Close()
 	if err != nil || again.ImageID != "abc" || got.Layers[1] != "/g/overlay/1/diff" || got.Config.Cmd[0] != "sh" {
 		t.Fatalf("Open = %+v, Read = %+v, %v", got, again, err)
+	}
+	// An image with a large /etc/passwd (2 MiB: read whole, not cut at
+	// 1 MiB as it was) and one larger than a record may hold (not kept).
+	big := *r
+	big.Name, big.Passwd = "big", strings.Repeat("u:x:1000:1000::/home/u:/bin/sh\n", 2<<20/32)
+	if err := big.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if f, got, err := Open(dir, "big"); err != nil || got.Passwd != big.Passwd {
+		t.Fatalf("Open(big): %v", err)
+	} else {
+		f.Close()
+	}
+	huge := big
+	huge.Name, huge.Passwd = "huge", strings.Repeat("u", MaxSize)
+	if err := huge.Save(dir); err == nil || !strings.Contains(err.Error(), "more than a record may hold") {
+		t.Fatalf("Save(huge) = %v", err)
+	}
+	if _, _, err := Open(dir, "huge"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Open(huge) = %v, want no record", err)
 	}
 	path := filepath.Join(dir, FileName("busybox", Environment()))
 	os.Mkdir(filepath.Join(dir, "a"), 0o700) // (a link to nothing resolves to itself, as in storage)
