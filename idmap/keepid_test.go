@@ -2,6 +2,7 @@ package idmap
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -31,4 +32,62 @@ func TestKeepID(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzKeepIDCompose: keep-id's nested map over a map Build made, composed
+// into one, shows every id as the two namespaces do, stays below 2^32-1
+// on both sides and maps no host id twice.
+func FuzzKeepIDCompose(f *testing.F) {
+	f.Add("alice:100000:65536\n", uint32(1000), uint32(1000))
+	f.Add("alice:1000:10\nalice:1005:10\n", uint32(1003), uint32(0))
+	f.Add("alice:4294901760:65536\n", uint32(4294967294), uint32(4294967293))
+	f.Fuzz(func(t *testing.T, file string, own, id uint32) {
+		if own > MaxID || id > MaxID {
+			return // ((uid_t)-1 is no one's id)
+		}
+		rs, err := ParseSubID(strings.NewReader(file), "alice", 1000)
+		if err != nil {
+			return
+		}
+		outer, err := Build(own, rs)
+		if err != nil {
+			return
+		}
+		size := uint32(min(Size(outer), MaxID+1))
+		inner := KeepID(id, size)
+		m, err := Compose(inner, outer)
+		if err != nil {
+			t.Fatalf("Compose(KeepID(%d, %d), %v): %v", id, size, outer, err)
+		}
+		if Size(m) != Size(inner) {
+			t.Fatalf("composed map of %d ids, the nested one has %d", Size(m), Size(inner))
+		}
+		type span struct{ a, b uint64 }
+		var hosts []span
+		for _, l := range m {
+			if uint64(l.ContainerID)+uint64(l.Size)-1 > MaxID || uint64(l.HostID)+uint64(l.Size)-1 > MaxID {
+				t.Fatalf("a line reaches 2^32-1: %v", m)
+			}
+			s := span{uint64(l.HostID), uint64(l.HostID) + uint64(l.Size)}
+			for _, h := range hosts {
+				if s.a < h.b && h.a < s.b {
+					t.Fatalf("host ids mapped twice: %v", m)
+				}
+			}
+			hosts = append(hosts, s)
+		}
+		// Each line's ends, and the user's id, translate as through both.
+		probes := []uint32{id}
+		for _, l := range inner {
+			probes = append(probes, l.ContainerID, l.ContainerID+l.Size-1)
+		}
+		for _, x := range probes {
+			mid, ok1 := ToHost(inner, x)
+			want, ok2 := ToHost(outer, mid)
+			got, ok := ToHost(m, x)
+			if ok != (ok1 && ok2) || ok && got != want {
+				t.Fatalf("id %d: composed %d %v, through both %d %v", x, got, ok, want, ok1 && ok2)
+			}
+		}
+	})
 }
