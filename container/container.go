@@ -185,6 +185,15 @@ func (ctr *Container) Prepare() error {
 // Pid is I's pid.
 func (ctr *Container) Pid() int { return ctr.proc.pid }
 
+// Kill sends I SIGKILL unless it has been waited for, without reaping it
+// (Close does): until then its pid stays its own, for a helper that
+// still works on it (newuidmap).
+func (ctr *Container) Kill() {
+	if ctr != nil && !ctr.waited {
+		ctr.proc.Kill()
+	}
+}
+
 // Close kills I if Run did not run it to its end, stops what Prepare
 // started and lets go of signals. It may be called more than once, and on
 // a nil Container.

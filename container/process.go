@@ -42,6 +42,13 @@ func (p *process) Kill() error { return p.Signal(unix.SIGKILL) }
 // Signal may run meanwhile: the wait that blocks leaves the process a
 // zombie (WNOWAIT), and only the reaping wait4 holds mu.
 func (p *process) Wait() (int, error) {
+	p.mu.Lock()
+	reaped := p.reaped
+	p.mu.Unlock()
+	if reaped {
+		// (Its pid may be another child's by now: no waitid.)
+		return p.status, p.err
+	}
 	var info unix.Siginfo
 	for unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
 	}

@@ -227,14 +227,16 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	if err != nil {
 		return nil, "", err
 	}
-	// No run marks the image between the check and the deletion (a run
-	// that waited here then finds its layers gone and says so). Without
-	// the lock (a run root rl cannot use: no run can mark anything
-	// there either), as before.
-	if unlock, err := inuse.Lock(s.RunRoot()); err == nil {
-		defer unlock()
+	// No run marks the image between the check and the deletion: a run
+	// that comes meanwhile is refused (inuse.Remove). Where rl cannot use
+	// the run root (no run can mark anything there either), the check
+	// alone, as before.
+	users, done, err := inuse.Remove(s.RunRoot(), si.ID, force)
+	if err != nil {
+		users, done = inuse.Users(s.RunRoot(), si.ID), func() {}
 	}
-	if users := inuse.Users(s.RunRoot(), si.ID); len(users) > 0 && !force {
+	defer done()
+	if len(users) > 0 && !force {
 		return nil, "", &hintError{fmt.Errorf("image %s is in use by running container %s", name, users[0]),
 			"stop the container first, or use rl rmi -f"}
 	}

@@ -79,7 +79,7 @@ func Fit(lowers []string, upper, work string, link func(layer string) (string, e
 	}
 	for i, l := range lowers {
 		name, err := link(l)
-		if err != nil || name == "" || strings.ContainsAny(name, "/:,") {
+		if err != nil || !linkName(name) {
 			return "", "", tooMany
 		}
 		rel[i] = "l/" + name
@@ -88,6 +88,21 @@ func Fit(lowers []string, upper, work string, link func(layer string) (string, e
 		return dir, opts, nil
 	}
 	return "", "", tooMany
+}
+
+// linkName: name is a short name as containers/storage makes them (26
+// characters of base32), nothing that overlayfs's option parser or a C
+// string would read otherwise ("," ":" "\\" NUL, "..").
+func linkName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, c := range name {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // ReadLink reads the short name of layer (DIR/ID/diff) from DIR/ID/link.

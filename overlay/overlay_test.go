@@ -21,6 +21,9 @@ func TestFit(t *testing.T) {
 	// A layer's short name: 26 characters, as containers/storage's.
 	link := func(l string) (string, error) { return strings.ToUpper(filepath.Base(filepath.Dir(l))[38:]), nil }
 	noLink := func(string) (string, error) { return "", errors.New("no link file") }
+	odd := func(name string) func(string) (string, error) {
+		return func(string) (string, error) { return name, nil }
+	}
 	upper, work := "/home/someone/.local/share/containers/storage/rl-containers/c/upper", "/home/someone/.local/share/containers/storage/rl-containers/c/work"
 	for _, tc := range []struct {
 		name    string
@@ -36,6 +39,10 @@ func TestFit(t *testing.T) {
 		{"short names up to a page", layers(130), link, store, "l/", false},
 		{"more than a page even so", layers(150), link, "", "", true},
 		{"no link files", layers(72), noLink, "", "", true},
+		{"a link name with a comma", layers(72), odd("AB,upperdir=X"), "", "", true},
+		{"a link name with a backslash", layers(72), odd("AB\\"), "", "", true},
+		{"a link name with a NUL", layers(72), odd("AB\x00C"), "", "", true},
+		{"a link name ..", layers(72), odd(".."), "", "", true},
 		{"not one store", append(layers(60), "/elsewhere/diff"), link, "", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 
 // copyImage copies src to dst with the policy of this user.
 func copyImage(ctx context.Context, s *image.Store, dst, src types.ImageReference, sys *types.SystemContext, o Options) error {
-	pc, err := policyContext(sys)
+	pc, sigstore, err := policyContext(sys)
 	if err != nil {
 		return err
 	}
@@ -33,9 +33,9 @@ func copyImage(ctx context.Context, s *image.Store, dst, src types.ImageReferenc
 			return err
 		}
 		defer unlock()
-		var raw *sharedSource
+		var raw types.ImageSource
 		var done func()
-		src, raw, done = shareSource(ctx, src, sys)
+		src, raw, done = shareSource(ctx, src, sys, !sigstore)
 		defer done()
 		if err := unpackLayers(ctx, s.S, raw, sys, pc, o.progress()); err != nil {
 			return err

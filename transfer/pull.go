@@ -1,7 +1,9 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,13 +77,21 @@ func (o Options) progress() io.Writer {
 	return nil
 }
 
-func policyContext(sys *types.SystemContext) (*signature.PolicyContext, error) {
+// policyContext is the user's policy.json. sigstore: one of its
+// requirements is sigstoreSigned, whose signatures a shared source cannot
+// pass on (see shareSource).
+func policyContext(sys *types.SystemContext) (pc *signature.PolicyContext, sigstore bool, err error) {
 	p, err := signature.DefaultPolicy(sys)
 	if err != nil {
-		return nil, &hintError{fmt.Errorf("reading policy.json: %w", err),
+		return nil, false, &hintError{fmt.Errorf("reading policy.json: %w", err),
 			"install containers-common's /etc/containers/policy.json or write ~/.config/containers/policy.json"}
 	}
-	return signature.NewPolicyContext(p)
+	// (The requirements' types are containers/image's own; their JSON
+	// names them.)
+	b, err := json.Marshal(p)
+	sigstore = err != nil || bytes.Contains(b, []byte(`"sigstoreSigned"`))
+	pc, err = signature.NewPolicyContext(p)
+	return pc, sigstore, err
 }
 
 // Pull copies name from its registry into the store and returns the image.
@@ -113,14 +123,14 @@ func Pull(ctx context.Context, s *image.Store, name string, o Options) (*image.I
 		}
 		candidates = []reference.Named{n}
 	}
-	pc, err := policyContext(sys)
+	pc, sigstore, err := policyContext(sys)
 	if err != nil {
 		return nil, err
 	}
 	defer pc.Destroy()
 	var firstErr error
 	for _, c := range candidates {
-		img, err := pullOne(ctx, s, c, sys, pc, o)
+		img, err := pullOne(ctx, s, c, sys, pc, !sigstore, o)
 		if err == nil {
 			return img, nil
 		}
@@ -131,7 +141,7 @@ func Pull(ctx context.Context, s *image.Store, name string, o Options) (*image.I
 	return nil, firstErr
 }
 
-func pullOne(ctx context.Context, s *image.Store, n reference.Named, sys *types.SystemContext, pc *signature.PolicyContext, o Options) (*image.Image, error) {
+func pullOne(ctx context.Context, s *image.Store, n reference.Named, sys *types.SystemContext, pc *signature.PolicyContext, share bool, o Options) (*image.Image, error) {
 	src, err := docker.NewReference(n)
 	if err != nil {
 		return nil, fmt.Errorf("invalid reference %q: %v", n, err)
@@ -145,7 +155,7 @@ func pullOne(ctx context.Context, s *image.Store, n reference.Named, sys *types.
 		return nil, pullError(n.String(), err)
 	}
 	defer unlock()
-	from, raw, done := shareSource(ctx, src, sys)
+	from, raw, done := shareSource(ctx, src, sys, share)
 	defer done()
 	if err := unpackLayers(ctx, s.S, raw, sys, pc, o.progress()); err != nil {
 		return nil, pullError(n.String(), err)

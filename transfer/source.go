@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -71,7 +72,7 @@ func (s *sharedSource) GetBlob(ctx context.Context, info types.BlobInfo, cache t
 	s.mu.Lock()
 	b, isConfig := s.configs[info.Digest]
 	s.mu.Unlock()
-	if !isConfig || info.Size > maxConfig {
+	if !isConfig || info.Size > maxConfig || !info.Digest.Algorithm().Available() {
 		return s.ImageSource.GetBlob(ctx, info, cache)
 	}
 	if b == nil {
@@ -84,7 +85,7 @@ func (s *sharedSource) GetBlob(ctx context.Context, info types.BlobInfo, cache t
 		if err != nil {
 			return nil, 0, err
 		}
-		if len(b) > maxConfig || digest.FromBytes(b) != info.Digest {
+		if len(b) > maxConfig || info.Digest.Algorithm().FromBytes(b) != info.Digest {
 			// (Too large, or damaged: the source again, whose reader
 			// copy.Image and the unpacker verify.)
 			return s.ImageSource.GetBlob(ctx, info, cache)
@@ -111,14 +112,22 @@ func (r sharedRef) NewImageSource(context.Context, *types.SystemContext) (types.
 	return r.src, nil
 }
 
-// shareSource opens src once for the unpacker and copy.Image; done
-// closes it. Where it cannot be opened, copy.Image opens src itself and
-// reports why as always (raw is nil: the unpacker leaves all to it).
-func shareSource(ctx context.Context, src types.ImageReference, sys *types.SystemContext) (ref types.ImageReference, raw *sharedSource, done func()) {
+// shareSource opens src for the unpacker (raw) and, if share, for
+// copy.Image too (ref): the shared source is a public types.ImageSource,
+// which gives copy.Image simple signatures only, not sigstore's (nor
+// partial pulls: containers/image's private interface cannot be
+// implemented outside it), so a policy that requires sigstore signatures
+// gets the source to itself in each, as before. done closes raw. Where
+// src cannot be opened, copy.Image opens it itself and reports why as
+// always (raw is nil: the unpacker leaves all to it).
+func shareSource(ctx context.Context, src types.ImageReference, sys *types.SystemContext, share bool) (ref types.ImageReference, raw types.ImageSource, done func()) {
 	s, err := src.NewImageSource(ctx, sys)
 	if err != nil {
 		return src, nil, func() {}
 	}
-	raw = newSharedSource(s)
-	return sharedRef{src, raw}, raw, func() { s.Close() }
+	if !share || os.Getenv("RL_UNPACKER") == "storage" { // (containers/storage's own, whole)
+		return src, s, func() { s.Close() }
+	}
+	shared := newSharedSource(s)
+	return sharedRef{src, shared}, shared, func() { s.Close() }
 }

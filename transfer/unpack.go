@@ -57,7 +57,7 @@ import (
 // and reports it as always). An error while a layer is unpacked (a blob
 // that does not match its digest, a layer that cannot be unpacked) is
 // returned: nothing of that layer is kept.
-func unpackLayers(ctx context.Context, st storage.Store, raw *sharedSource, sys *types.SystemContext, pc *signature.PolicyContext, progress io.Writer) error {
+func unpackLayers(ctx context.Context, st storage.Store, raw types.ImageSource, sys *types.SystemContext, pc *signature.PolicyContext, progress io.Writer) error {
 	if os.Getenv("RL_UNPACKER") == "storage" || raw == nil {
 		return nil // containers/storage's own, for comparison; or no source
 	}

@@ -304,8 +304,10 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		if ctr, mapped, err = startDirect(cfg, plan, directIO{term: term, cgroup: cgroup}, &helpers); err != nil {
 			return 0, err
 		}
-		// (Last of these: no newuidmap outlives a run that failed first.)
-		defer func() { ctr.Close(); mapped() }()
+		// (Last of these: no newuidmap outlives a run that failed first.
+		// Order: I killed, newuidmap done with its pid, then I reaped,
+		// after which the pid may be another process's.)
+		defer func() { ctr.Kill(); mapped(); ctr.Close() }()
 	}
 	m, ov, err := directRoot(cfg, rec, id)
 	if err != nil {
@@ -314,7 +316,10 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	defer func() {
 		// Order: I is gone (Run waited for it; Close kills it if not),
 		// and with it its mount namespace and the overlay, before the
-		// directory goes.
+		// directory goes; and newuidmap is done with I's pid before
+		// Close reaps I (mapped is once).
+		ctr.Kill()
+		mapped()
 		ctr.Close()
 		m.release()
 		removeDirectDir(m.dir, m.leftovers, plan)

@@ -212,11 +212,14 @@ func claimImage(graphRoot, runRoot, imageID string, layers []string, id string) 
 	unmark, err := inuse.Mark(runRoot, id, imageID)
 	if err != nil {
 		os.RemoveAll(dir)
+		if re := (*inuse.RemovingError)(nil); errors.As(err, &re) {
+			err = &hintErr{err, "run again once it is removed: rl pulls it again if --pull allows"}
+		}
 		return nil, err
 	}
 	// An rl rmi since the image was found (by the core, or by P's check
-	// of its record) has removed its layers; one from now on sees the
-	// mark and refuses.
+	// of its record) has removed its layers (one that is removing them
+	// now made Mark refuse); one from now on sees the mark and refuses.
 	for _, l := range layers {
 		if _, err := os.Stat(l); err != nil {
 			unmark()

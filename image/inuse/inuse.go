@@ -3,7 +3,8 @@
 // the image ID and the pid of its rl, so that rl rmi can refuse an image
 // in use without a containers/storage container record per run (which
 // costs tens of ms). A lock file beside the marks keeps rl rmi's check
-// and deletion apart from new marks (Lock). It has no containers/storage
+// apart from new marks, and a note of rmi's keeps runs off the image
+// until it is deleted (Remove). It has no containers/storage
 // in it: rl run's front marks images too (see package record).
 package inuse
 
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -33,9 +35,14 @@ func Mark(runRoot, id, imageID string) (func(), error) {
 		return nil, err
 	}
 	// Shared: marks go in beside each other, not while rl rmi checks
-	// and deletes (Lock).
+	// (Remove).
 	lk, err := lock(dir, unix.LOCK_SH)
 	if err == nil {
+		if removing(dir, imageID) {
+			unix.Close(lk)
+			unix.Close(dir)
+			return nil, &RemovingError{ImageID: imageID}
+		}
 		var fd int
 		fd, err = unix.Openat(dir, id, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err == nil {
@@ -54,22 +61,70 @@ func Mark(runRoot, id, imageID string) (func(), error) {
 	return func() { unix.Unlinkat(dir, id, 0); unix.Close(dir) }, nil
 }
 
-// Lock takes the lock of runRoot's marks exclusively, for rl rmi: from
-// its check that no container uses an image (Users) until the image is
-// deleted, no run marks it (Mark waits, and its run then finds the
-// layers gone). unlock releases it.
-func Lock(runRoot string) (unlock func(), err error) {
+// RemovingError is Mark's refusal of an image that rl rmi is removing.
+type RemovingError struct{ ImageID string }
+
+func (e *RemovingError) Error() string {
+	return fmt.Sprintf("image %s is being removed (rl rmi)", e.ImageID[:min(12, len(e.ImageID))])
+}
+
+// Remove is rl rmi's side: under the marks' lock it lists the live
+// containers that use imageID (Users) and, when there are none or force,
+// leaves a note that it is removing the image, which makes Mark refuse
+// it until done is called (or rmi has died). So no run starts on layers
+// being deleted, and runs of other images need not wait for the
+// deletion.
+func Remove(runRoot, imageID string, force bool) (users []string, done func(), err error) {
 	dir, err := openMarks(runRoot)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer unix.Close(dir)
 	lk, err := lock(dir, unix.LOCK_EX)
 	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", Dir(runRoot), err)
+		unix.Close(dir)
+		return nil, nil, fmt.Errorf("locking %s: %w", Dir(runRoot), err)
 	}
-	return func() { unix.Close(lk) }, nil
+	defer unix.Close(lk)
+	users = Users(runRoot, imageID)
+	if len(users) > 0 && !force {
+		unix.Close(dir)
+		return users, func() {}, nil
+	}
+	name := removingPrefix + imageID
+	fd, err := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		_, err = unix.Write(fd, []byte(strconv.Itoa(os.Getpid())+"\n"))
+		unix.Close(fd)
+	}
+	if err != nil {
+		unix.Close(dir)
+		return nil, nil, fmt.Errorf("writing %s: %w", filepath.Join(Dir(runRoot), name), err)
+	}
+	return users, func() { unix.Unlinkat(dir, name, 0); unix.Close(dir) }, nil
 }
+
+// removing: rl rmi is removing imageID (Remove's note, whose rmi lives;
+// a dead one's goes).
+func removing(dir int, imageID string) bool {
+	name := removingPrefix + imageID
+	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	b := make([]byte, 32)
+	n, _ := unix.Read(fd, b)
+	unix.Close(fd)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:max(n, 0)])))
+	if pid > 0 && unix.Kill(pid, 0) == nil {
+		return true
+	}
+	unix.Unlinkat(dir, name, 0)
+	return false
+}
+
+// removingPrefix names Remove's notes in rl-in-use (a dot: no
+// container's mark).
+const removingPrefix = ".removing-"
 
 // openMarks opens runRoot's rl-in-use, made if missing.
 func openMarks(runRoot string) (int, error) {

@@ -1,12 +1,16 @@
 package inuse
 
 import (
-	"fmt"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestMark(t *testing.T) {
@@ -76,47 +80,83 @@ func TestUsersDead(t *testing.T) {
 	}
 }
 
-// TestLock: while rl rmi holds the lock (between its check and the
-// deletion) a mark waits; marks do not wait for each other; the lock
-// file is no container.
-func TestLock(t *testing.T) {
+// TestRemove: rl rmi's check lists the image's users; with none, runs
+// of that image are refused until rmi is done (or dead), runs of other
+// images are not; Mark waits while rmi checks; the lock and the note are
+// no containers.
+func TestRemove(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "run")
 	os.Mkdir(root, 0o700)
-	un1, err := Mark(root, "c1", "img1") // (beside a mark taken before)
+	un1, err := Mark(root, "c1", "img1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer un1()
-	unlock, err := Lock(root)
+	users, done, err := Remove(root, "img1", false)
+	if err != nil || len(users) != 1 || users[0] != "c1" {
+		t.Fatalf("Remove(img1) = %q, %v; want [c1]", users, err)
+	}
+	done()
+	un1()
+	users, done, err = Remove(root, "img1", false)
+	if err != nil || len(users) != 0 {
+		t.Fatalf("Remove(img1) = %q, %v; want none", users, err)
+	}
+	var re *RemovingError
+	if _, err := Mark(root, "c2", "img1"); !errors.As(err, &re) || !strings.Contains(err.Error(), "is being removed") {
+		t.Fatalf("Mark(img1) while removed = %v", err)
+	}
+	un3, err := Mark(root, "c3", "img2")
+	if err != nil {
+		t.Fatalf("Mark(img2) while img1 is removed: %v", err)
+	}
+	defer un3()
+	if u := Users(root, "img1"); len(u) != 0 {
+		t.Errorf("Users(img1) = %q (the note is none)", u)
+	}
+	done()
+	un4, err := Mark(root, "c4", "img1")
+	if err != nil {
+		t.Fatalf("Mark(img1) after rmi: %v", err)
+	}
+	un4()
+
+	// A note whose rmi died does not count.
+	cmd := exec.Command("true")
+	cmd.Run()
+	os.WriteFile(filepath.Join(Dir(root), removingPrefix+"img1"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600)
+	un5, err := Mark(root, "c5", "img1")
+	if err != nil {
+		t.Fatalf("Mark(img1) beside a dead rmi's note: %v", err)
+	}
+	un5()
+
+	// Mark waits while rmi holds the lock.
+	dir, err := openMarks(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk, err := lock(dir, unix.LOCK_EX)
 	if err != nil {
 		t.Fatal(err)
 	}
 	marked := make(chan error, 1)
 	go func() {
-		un2, err := Mark(root, "c2", "img2")
+		un, err := Mark(root, "c6", "img2")
 		if err == nil {
-			defer un2()
-			if u := Users(root, "img2"); len(u) != 1 || u[0] != "c2" {
-				err = fmt.Errorf("Users(img2) = %q after the mark", u)
-			}
+			un()
 		}
 		marked <- err
 	}()
 	// (Waiting a while proves nothing, but a mark that did not wait
-	// would show here, and in the Users below.)
+	// would show here.)
 	select {
 	case err := <-marked:
 		t.Fatalf("Mark returned while the lock was held: %v", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	if u := Users(root, "img2"); len(u) != 0 {
-		t.Fatalf("Users(img2) = %q while the lock was held", u)
-	}
-	unlock()
+	unix.Close(lk)
+	unix.Close(dir)
 	if err := <-marked; err != nil {
 		t.Fatal(err)
-	}
-	if u := Users(root, "img1"); len(u) != 1 || u[0] != "c1" {
-		t.Errorf("Users(img1) = %q, want [c1] (the lock file is none)", u)
 	}
 }
