@@ -89,9 +89,43 @@ func policyContext(sys *types.SystemContext) (pc *signature.PolicyContext, sigst
 	// (The requirements' types are containers/image's own; their JSON
 	// names them.)
 	b, err := json.Marshal(p)
-	sigstore = err != nil || bytes.Contains(b, []byte(`"sigstoreSigned"`))
+	sigstore = err != nil || bytes.Contains(b, []byte(`"sigstoreSigned"`)) || sigstoreAttachments(sys)
 	pc, err = signature.NewPolicyContext(p)
 	return pc, sigstore, err
+}
+
+// sigstoreAttachments: a registries.d file (containers-registries.d(5),
+// read from where containers/image reads it) turns on sigstore
+// attachments, which a pull copies with the image whatever the policy.
+// (containers/image has no function that says so: a line of the YAML
+// files is enough to keep the source unshared.)
+func sigstoreAttachments(sys *types.SystemContext) bool {
+	dirs := []string{"/usr/share/containers/registries.d", "/etc/containers/registries.d"}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".config/containers/registries.d"))
+	}
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
+		dirs = append(dirs, filepath.Join(d, "containers/registries.d"))
+	}
+	if sys != nil && sys.RegistriesDirPath != "" {
+		dirs = []string{sys.RegistriesDirPath}
+	}
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, "*.yaml"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+				if ok && k == "use-sigstore-attachments" && strings.TrimSpace(v) == "true" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Pull copies name from its registry into the store and returns the image.

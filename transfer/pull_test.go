@@ -11,6 +11,7 @@ import (
 // TestPolicySigstore: a policy with a sigstoreSigned requirement anywhere
 // is seen, so that its pulls do not share their source (shareSource).
 func TestPolicySigstore(t *testing.T) {
+	regd := t.TempDir()
 	for _, tc := range []struct {
 		name, policy string
 		sigstore     bool
@@ -24,7 +25,7 @@ func TestPolicySigstore(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tc.policy), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			pc, sigstore, err := policyContext(&types.SystemContext{SignaturePolicyPath: p})
+			pc, sigstore, err := policyContext(&types.SystemContext{SignaturePolicyPath: p, RegistriesDirPath: regd})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -33,5 +34,26 @@ func TestPolicySigstore(t *testing.T) {
 				t.Errorf("sigstore = %v, want %v", sigstore, tc.sigstore)
 			}
 		})
+	}
+	// Sigstore attachments turned on in registries.d, a permissive policy.
+	for _, tc := range []struct {
+		yaml     string
+		sigstore bool
+	}{
+		{"docker:\n  example.com:\n    lookaside: https://sigs.example.com\n", false},
+		{"docker:\n  example.com:\n    use-sigstore-attachments: true\n", true},
+		{"default-docker:\n  use-sigstore-attachments: false\n", false},
+	} {
+		os.WriteFile(filepath.Join(regd, "x.yaml"), []byte(tc.yaml), 0o644)
+		p := filepath.Join(t.TempDir(), "policy.json")
+		os.WriteFile(p, []byte(`{"default":[{"type":"insecureAcceptAnything"}]}`), 0o644)
+		pc, sigstore, err := policyContext(&types.SystemContext{SignaturePolicyPath: p, RegistriesDirPath: regd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.Destroy()
+		if sigstore != tc.sigstore {
+			t.Errorf("registries.d %q: sigstore = %v, want %v", tc.yaml, sigstore, tc.sigstore)
+		}
 	}
 }
