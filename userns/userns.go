@@ -12,6 +12,7 @@
 package userns
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -239,7 +240,7 @@ func Start(cfg Config) (*Child, error) {
 	}
 	if err := cmd.Start(); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("starting rl in a new user namespace: %w", err)
+		return nil, cloneError(err, readSysctl)
 	}
 	// mapped is closed once the maps are written (mapErr says how).
 	mapped := make(chan struct{})
@@ -517,6 +518,49 @@ type silentError struct{}
 
 func (silentError) Error() string { return "user namespace setup failed" }
 func (silentError) ExitCode() int { return 125 }
+
+// cloneError says why rl could not start itself in a new user
+// namespace, with the fix where the host's settings show it (sysctl reads
+// one of them: "" when the host has no such setting). The kernel refuses
+// CLONE_NEWUSER with ENOSPC at user.max_user_namespaces (0 turns them off,
+// as some HPC sites do), EPERM where Debian's older kernels have
+// kernel.unprivileged_userns_clone=0, in a container whose seccomp
+// profile refuses it, or where a security module denies it, and EUSERS
+// past 32 nested namespaces (user_namespaces(7), clone(2)).
+func cloneError(err error, sysctl func(name string) string) error {
+	const what = "cannot create a user namespace"
+	admin := "ask an administrator to "
+	switch {
+	case errors.Is(err, unix.ENOSPC):
+		max := sysctl("user/max_user_namespaces")
+		if max == "" {
+			max = "?"
+		}
+		return &hintError{fmt.Errorf("%s: the limit of user namespaces is reached (user.max_user_namespaces = %s)", what, max),
+			admin + "raise it: sysctl -w user.max_user_namespaces=15000"}
+	case errors.Is(err, unix.EPERM) && sysctl("kernel/unprivileged_userns_clone") == "0":
+		return &hintError{fmt.Errorf("%s: the host forbids it to unprivileged users (kernel.unprivileged_userns_clone = 0)", what),
+			admin + "allow them: sysctl -w kernel.unprivileged_userns_clone=1"}
+	case errors.Is(err, unix.EPERM) && sysctl("kernel/apparmor_restrict_unprivileged_userns") == "1":
+		return &hintError{fmt.Errorf("%s: AppArmor restricts them to programs with a profile that allows it (kernel.apparmor_restrict_unprivileged_userns = 1)", what),
+			admin + "add an AppArmor profile for rl with the userns rule (as Ubuntu ships for podman), or set kernel.apparmor_restrict_unprivileged_userns=0"}
+	case errors.Is(err, unix.EPERM):
+		return &hintError{fmt.Errorf("%s: operation not permitted", what),
+			"inside a container, its seccomp profile or missing privileges refuse it; on a host, " + admin + "check the user namespace settings (sysctl user.max_user_namespaces)"}
+	case errors.Is(err, unix.EUSERS):
+		return fmt.Errorf("%s: too many nested user namespaces", what)
+	}
+	return fmt.Errorf("starting rl in a new user namespace: %w", err)
+}
+
+// readSysctl reads /proc/sys/NAME ("" if it is not there).
+func readSysctl(name string) string {
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
 
 type hintError struct {
 	err  error

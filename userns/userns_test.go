@@ -2,9 +2,12 @@ package userns
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestMain doubles as C: Start re-executes this test binary, which then
@@ -84,5 +87,43 @@ func TestChooseBadForce(t *testing.T) {
 	t.Setenv(EnvForce, "bogus")
 	if _, err := Choose(); err == nil {
 		t.Fatal("Choose accepted RL_IDMAP=bogus")
+	}
+}
+
+// TestCloneError: why rl could not make a user namespace, from the errno
+// and the host's settings, and the fix.
+func TestCloneError(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		errno    error
+		sysctl   map[string]string
+		msg      string
+		hintPart string
+	}{
+		{"the limit", unix.ENOSPC, map[string]string{"user/max_user_namespaces": "0"},
+			"cannot create a user namespace: the limit of user namespaces is reached (user.max_user_namespaces = 0)", "sysctl -w user.max_user_namespaces=15000"},
+		{"Debian's switch", unix.EPERM, map[string]string{"kernel/unprivileged_userns_clone": "0"},
+			"cannot create a user namespace: the host forbids it to unprivileged users (kernel.unprivileged_userns_clone = 0)", "sysctl -w kernel.unprivileged_userns_clone=1"},
+		{"Ubuntu's AppArmor", unix.EPERM, map[string]string{"kernel/unprivileged_userns_clone": "1", "kernel/apparmor_restrict_unprivileged_userns": "1"},
+			"cannot create a user namespace: AppArmor restricts them to programs with a profile that allows it (kernel.apparmor_restrict_unprivileged_userns = 1)", "AppArmor profile"},
+		{"a container's seccomp", unix.EPERM, nil,
+			"cannot create a user namespace: operation not permitted", "seccomp"},
+		{"nested too deep", unix.EUSERS, nil, "cannot create a user namespace: too many nested user namespaces", ""},
+		{"something else", unix.ENOMEM, nil, "starting rl in a new user namespace: cannot allocate memory", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := cloneError(&os.PathError{Op: "fork/exec", Path: "/proc/self/exe", Err: tc.errno}, func(n string) string { return tc.sysctl[n] })
+			msg := err.Error()
+			if tc.name == "something else" {
+				msg = strings.Replace(msg, "fork/exec /proc/self/exe: ", "", 1)
+			}
+			if msg != tc.msg {
+				t.Errorf("message %q, want %q", msg, tc.msg)
+			}
+			var h interface{ Hint() string }
+			if errors.As(err, &h) != (tc.hintPart != "") || tc.hintPart != "" && !strings.Contains(h.Hint(), tc.hintPart) {
+				t.Errorf("hint %v, want one with %q", h, tc.hintPart)
+			}
+		})
 	}
 }

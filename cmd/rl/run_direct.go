@@ -317,9 +317,11 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		// Order: I is gone (Run waited for it; Close kills it if not),
 		// and with it its mount namespace and the overlay, before the
 		// directory goes; and newuidmap is done with I's pid before
-		// Close reaps I (mapped is once).
+		// Close reaps I (mapped is once; nil after a failed fall-back).
 		ctr.Kill()
-		mapped()
+		if mapped != nil {
+			mapped()
+		}
 		ctr.Close()
 		m.release()
 		removeDirectDir(m.dir, m.leftovers, plan)
