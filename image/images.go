@@ -227,12 +227,24 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	if err != nil {
 		return nil, "", err
 	}
-	// No run marks the image between the check and the deletion: a run
-	// that comes meanwhile is refused (inuse.Remove). Where rl cannot use
-	// the run root (no run can mark anything there either), the check
-	// alone, as before.
-	users, done, err := inuse.Remove(s.RunRoot(), si.ID, force)
-	if err != nil {
+	byID := strings.HasPrefix(si.ID, strings.TrimPrefix(name, "sha256:"))
+	full := "" // the name to untag, when the image keeps others
+	if !byID && len(si.Names) > 1 {
+		if full, err = NameFor(si.Names, name); err != nil {
+			return nil, "", err
+		}
+	}
+	// Deleting: no run marks the image between the check and the
+	// deletion, a run that comes meanwhile is refused (inuse.Remove).
+	// Untagging, or where rl cannot use the run root (no run can mark
+	// anything there either): the check alone.
+	var users []string
+	done := func() {}
+	rerr := errors.New("untagging")
+	if full == "" {
+		users, done, rerr = inuse.Remove(s.RunRoot(), si.ID, force)
+	}
+	if rerr != nil {
 		users, done = inuse.Users(s.RunRoot(), si.ID), func() {}
 	}
 	defer done()
@@ -240,18 +252,11 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 		return nil, "", &hintError{fmt.Errorf("image %s is in use by running container %s", name, users[0]),
 			"stop the container first, or use rl rmi -f"}
 	}
-	byID := strings.HasPrefix(si.ID, strings.TrimPrefix(name, "sha256:"))
-	if !byID && len(si.Names) > 1 {
-		full, err := NameFor(si.Names, name)
-		if err != nil {
+	if full != "" {
+		if err := s.S.RemoveNames(si.ID, []string{full}); err != nil {
 			return nil, "", err
 		}
-		if full != "" {
-			if err := s.S.RemoveNames(si.ID, []string{full}); err != nil {
-				return nil, "", err
-			}
-			return []string{full}, "", nil
-		}
+		return []string{full}, "", nil
 	}
 	if _, err := s.S.DeleteImage(si.ID, true); err != nil {
 		return nil, "", fmt.Errorf("removing image %s: %w", short(si.ID), err)
