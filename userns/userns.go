@@ -519,38 +519,51 @@ type silentError struct{}
 func (silentError) Error() string { return "user namespace setup failed" }
 func (silentError) ExitCode() int { return 125 }
 
-// cloneError says why rl could not start itself in a new user
-// namespace, with the fix where the host's settings show it (sysctl reads
+// cloneError says why rl could not start itself in new user and mount
+// namespaces, with the fix where the host's settings show it (sysctl reads
 // one of them: "" when the host has no such setting). The kernel refuses
-// CLONE_NEWUSER with ENOSPC at user.max_user_namespaces (0 turns them off,
-// as some HPC sites do), EPERM where Debian's older kernels have
-// kernel.unprivileged_userns_clone=0, in a container whose seccomp
-// profile refuses it, or where a security module denies it, and EUSERS
-// past 32 nested namespaces (user_namespaces(7), clone(2)).
+// with ENOSPC at a limit of namespaces: user.max_user_namespaces or
+// user.max_mnt_namespaces (0 turns them off, as some HPC sites do), or past
+// 32 nested user namespaces; with EPERM where Debian's older kernels have
+// kernel.unprivileged_userns_clone=0, in a container whose seccomp profile
+// refuses it, or where a security module denies it (user_namespaces(7),
+// clone(2)). Ubuntu's AppArmor restriction
+// (kernel.apparmor_restrict_unprivileged_userns, a host-wide setting also
+// seen inside containers) mostly lets the clone succeed and takes the
+// capabilities away instead, so it is only named as a possibility.
 func cloneError(err error, sysctl func(name string) string) error {
 	const what = "cannot create a user namespace"
 	admin := "ask an administrator to "
 	switch {
 	case errors.Is(err, unix.ENOSPC):
-		max := sysctl("user/max_user_namespaces")
-		if max == "" {
-			max = "?"
+		for _, n := range []string{"max_user_namespaces", "max_mnt_namespaces"} {
+			if sysctl("user/"+n) == "0" {
+				return &hintError{fmt.Errorf("%s: the host allows none (user.%s = 0)", what, n),
+					admin + "allow them: sysctl -w user." + n + "=15000"}
+			}
 		}
-		return &hintError{fmt.Errorf("%s: the limit of user namespaces is reached (user.max_user_namespaces = %s)", what, max),
-			admin + "raise it: sysctl -w user.max_user_namespaces=15000"}
+		return fmt.Errorf("%s: a limit of namespaces is reached (user.max_user_namespaces = %s, user.max_mnt_namespaces = %s), or 32 are nested",
+			what, orUnknown(sysctl("user/max_user_namespaces")), orUnknown(sysctl("user/max_mnt_namespaces")))
 	case errors.Is(err, unix.EPERM) && sysctl("kernel/unprivileged_userns_clone") == "0":
 		return &hintError{fmt.Errorf("%s: the host forbids it to unprivileged users (kernel.unprivileged_userns_clone = 0)", what),
 			admin + "allow them: sysctl -w kernel.unprivileged_userns_clone=1"}
-	case errors.Is(err, unix.EPERM) && sysctl("kernel/apparmor_restrict_unprivileged_userns") == "1":
-		return &hintError{fmt.Errorf("%s: AppArmor restricts them to programs with a profile that allows it (kernel.apparmor_restrict_unprivileged_userns = 1)", what),
-			admin + "add an AppArmor profile for rl with the userns rule (as Ubuntu ships for podman), or set kernel.apparmor_restrict_unprivileged_userns=0"}
 	case errors.Is(err, unix.EPERM):
-		return &hintError{fmt.Errorf("%s: operation not permitted", what),
-			"inside a container, its seccomp profile or missing privileges refuse it; on a host, " + admin + "check the user namespace settings (sysctl user.max_user_namespaces)"}
+		hint := "inside a container, its seccomp profile or missing privileges refuse it"
+		if sysctl("kernel/apparmor_restrict_unprivileged_userns") == "1" {
+			hint += "; on this Ubuntu host, AppArmor may (kernel.apparmor_restrict_unprivileged_userns = 1: " + admin + "add a profile for rl with the userns rule)"
+		}
+		return &hintError{fmt.Errorf("%s: operation not permitted", what), hint}
 	case errors.Is(err, unix.EUSERS):
 		return fmt.Errorf("%s: too many nested user namespaces", what)
 	}
 	return fmt.Errorf("starting rl in a new user namespace: %w", err)
+}
+
+func orUnknown(v string) string {
+	if v == "" {
+		return "?"
+	}
+	return v
 }
 
 // readSysctl reads /proc/sys/NAME ("" if it is not there).

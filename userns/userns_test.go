@@ -100,12 +100,16 @@ func TestCloneError(t *testing.T) {
 		msg      string
 		hintPart string
 	}{
-		{"the limit", unix.ENOSPC, map[string]string{"user/max_user_namespaces": "0"},
-			"cannot create a user namespace: the limit of user namespaces is reached (user.max_user_namespaces = 0)", "sysctl -w user.max_user_namespaces=15000"},
+		{"no user namespaces", unix.ENOSPC, map[string]string{"user/max_user_namespaces": "0", "user/max_mnt_namespaces": "100"},
+			"cannot create a user namespace: the host allows none (user.max_user_namespaces = 0)", "sysctl -w user.max_user_namespaces=15000"},
+		{"no mount namespaces", unix.ENOSPC, map[string]string{"user/max_user_namespaces": "2147483647", "user/max_mnt_namespaces": "0"},
+			"cannot create a user namespace: the host allows none (user.max_mnt_namespaces = 0)", "sysctl -w user.max_mnt_namespaces=15000"},
+		{"a limit reached", unix.ENOSPC, map[string]string{"user/max_user_namespaces": "10", "user/max_mnt_namespaces": "10"},
+			"cannot create a user namespace: a limit of namespaces is reached (user.max_user_namespaces = 10, user.max_mnt_namespaces = 10), or 32 are nested", ""},
 		{"Debian's switch", unix.EPERM, map[string]string{"kernel/unprivileged_userns_clone": "0"},
 			"cannot create a user namespace: the host forbids it to unprivileged users (kernel.unprivileged_userns_clone = 0)", "sysctl -w kernel.unprivileged_userns_clone=1"},
-		{"Ubuntu's AppArmor", unix.EPERM, map[string]string{"kernel/unprivileged_userns_clone": "1", "kernel/apparmor_restrict_unprivileged_userns": "1"},
-			"cannot create a user namespace: AppArmor restricts them to programs with a profile that allows it (kernel.apparmor_restrict_unprivileged_userns = 1)", "AppArmor profile"},
+		{"a container's seccomp, on Ubuntu", unix.EPERM, map[string]string{"kernel/unprivileged_userns_clone": "1", "kernel/apparmor_restrict_unprivileged_userns": "1"},
+			"cannot create a user namespace: operation not permitted", "AppArmor may"},
 		{"a container's seccomp", unix.EPERM, nil,
 			"cannot create a user namespace: operation not permitted", "seccomp"},
 		{"nested too deep", unix.EUSERS, nil, "cannot create a user namespace: too many nested user namespaces", ""},

@@ -3,8 +3,8 @@
 // the image ID and the pid of its rl, so that rl rmi can refuse an image
 // in use without a containers/storage container record per run (which
 // costs tens of ms). A lock file beside the marks keeps rl rmi's check
-// apart from new marks, and a note of rmi's keeps runs off the image
-// until it is deleted (Remove). It has no containers/storage
+// apart from new marks, and a note that rmi holds locked keeps runs off
+// the image until it is deleted (Remove). It has no containers/storage
 // in it: rl run's front marks images too (see package record).
 package inuse
 
@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -36,7 +35,7 @@ func Mark(runRoot, id, imageID string) (func(), error) {
 	}
 	// Shared: marks go in beside each other, not while rl rmi checks
 	// (Remove).
-	lk, err := lock(dir, unix.LOCK_SH)
+	lk, err := lock(dir, unix.LOCK_SH, lockName)
 	if err == nil {
 		if removing(dir, imageID) {
 			unix.Close(lk)
@@ -79,7 +78,7 @@ func Remove(runRoot, imageID string, force bool) (users []string, done func(), e
 	if err != nil {
 		return nil, nil, err
 	}
-	lk, err := lock(dir, unix.LOCK_EX)
+	lk, err := lock(dir, unix.LOCK_EX, lockName)
 	if err != nil {
 		unix.Close(dir)
 		return nil, nil, fmt.Errorf("locking %s: %w", Dir(runRoot), err)
@@ -90,32 +89,28 @@ func Remove(runRoot, imageID string, force bool) (users []string, done func(), e
 		unix.Close(dir)
 		return users, func() {}, nil
 	}
+	// The note is held with an exclusive flock while rmi removes: a
+	// crashed rmi's note is unlocked, whatever became of its pid.
 	name := removingPrefix + imageID
-	fd, err := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err == nil {
-		_, err = unix.Write(fd, []byte(strconv.Itoa(os.Getpid())+"\n"))
-		unix.Close(fd)
-	}
+	note, err := lock(dir, unix.LOCK_EX, name)
 	if err != nil {
 		unix.Close(dir)
 		return nil, nil, fmt.Errorf("writing %s: %w", filepath.Join(Dir(runRoot), name), err)
 	}
-	return users, func() { unix.Unlinkat(dir, name, 0); unix.Close(dir) }, nil
+	return users, func() { unix.Unlinkat(dir, name, 0); unix.Close(note); unix.Close(dir) }, nil
 }
 
-// removing: rl rmi is removing imageID (Remove's note, whose rmi lives;
-// a dead one's goes).
+// removing: rl rmi is removing imageID (Remove's note, locked by its
+// rmi; a crashed rmi's, unlocked, goes). Called under the marks' lock,
+// shared: no rmi makes a note meanwhile.
 func removing(dir int, imageID string) bool {
 	name := removingPrefix + imageID
 	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return false
 	}
-	b := make([]byte, 32)
-	n, _ := unix.Read(fd, b)
-	unix.Close(fd)
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:max(n, 0)])))
-	if pid > 0 && unix.Kill(pid, 0) == nil {
+	defer unix.Close(fd)
+	if err := unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB); err == unix.EWOULDBLOCK {
 		return true
 	}
 	unix.Unlinkat(dir, name, 0)
@@ -139,11 +134,12 @@ func openMarks(runRoot string) (int, error) {
 	return openOwnDir(root, "rl-in-use", Dir(runRoot), unix.O_NOFOLLOW)
 }
 
-// lock takes the marks' lock, a file in the open rl-in-use directory dir
-// (flock on a directory opened read-only fails on NFS), as how says
-// (unix.LOCK_SH or LOCK_EX); closing the returned fd releases it.
-func lock(dir int, how int) (int, error) {
-	fd, err := unix.Openat(dir, lockName, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+// lock takes a lock on the file name in the open rl-in-use directory dir
+// (the marks' lock, lockName, or an rmi's note; a file: flock on a
+// directory opened read-only fails on NFS), as how says (unix.LOCK_SH or
+// LOCK_EX), made if missing; closing the returned fd releases it.
+func lock(dir int, how int, name string) (int, error) {
+	fd, err := unix.Openat(dir, name, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return -1, err
 	}

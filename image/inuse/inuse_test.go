@@ -3,9 +3,7 @@ package inuse
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,22 +118,25 @@ func TestRemove(t *testing.T) {
 	}
 	un4()
 
-	// A note whose rmi died does not count.
-	cmd := exec.Command("true")
-	cmd.Run()
-	os.WriteFile(filepath.Join(Dir(root), removingPrefix+"img1"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600)
+	// A note whose rmi died (nothing holds its lock) does not count, and
+	// goes.
+	note := filepath.Join(Dir(root), removingPrefix+"img1")
+	os.WriteFile(note, nil, 0o600)
 	un5, err := Mark(root, "c5", "img1")
 	if err != nil {
 		t.Fatalf("Mark(img1) beside a dead rmi's note: %v", err)
 	}
 	un5()
+	if _, err := os.Stat(note); !os.IsNotExist(err) {
+		t.Errorf("a dead rmi's note is still there: %v", err)
+	}
 
 	// Mark waits while rmi holds the lock.
 	dir, err := openMarks(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lk, err := lock(dir, unix.LOCK_EX)
+	lk, err := lock(dir, unix.LOCK_EX, lockName)
 	if err != nil {
 		t.Fatal(err)
 	}
