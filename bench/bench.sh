@@ -19,6 +19,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${RL_BENCH_AS_USER:-}" ]; then
 	dir=$(runuser -u "$user" -- mktemp -d /tmp/rl-bench.XXXXXX)
 	install -m 0755 rl "$dir/rl"
 	CGO_ENABLED=0 go build -o "$dir/tcpbench" ./bench/tcpbench
+	CGO_ENABLED=0 go build -o "$dir/interleave" ./bench/interleave
 	runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dir/home" USER="$user" \
 		RL_BENCH_AS_USER=1 RL_BENCH_DIR="$dir" RUNS="${RUNS:-15}" ROWS="${ROWS:-}" PULL_RUNS="${PULL_RUNS:-5}" \
 		RL_TEST_REGISTRY="${RL_TEST_REGISTRY:-127.0.0.1:5000}" RL_TEST_CACHE="${RL_TEST_CACHE:-/var/tmp/rl-test-cache}" \

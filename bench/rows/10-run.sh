@@ -16,6 +16,21 @@ row "run --network none true (subuid)" "$RL run --rm --network none $IMG true" \
 	"podman run --rm --network none $IMG true" "unshare -Urm --fork true" "$chrun"
 row "run --network none true (single-uid)" "env RL_IDMAP=single $RL run --rm --network none $IMG true" \
 	"podman run --rm --network none --userns=keep-id $IMG true" "unshare -Urm --fork true" "$chrun"
+# The same starts interleaved (each round runs each command once): the
+# rows above run all of one command, then all of the next, minutes apart
+# on a machine whose speed drifts, which moves their ratios.
+IL=$DIR/interleave # built by bench.sh
+[ -x "$IL" ] || (cd "$repo" && CGO_ENABLED=0 go build -o "$IL" ./bench/interleave)
+# (podman's run writes to the store rl shares, which makes rl's record
+# of the image stale: an untimed rl run after it looks the image up
+# again, as the first of the rows' rl runs does.)
+if il=$("$IL" "$RUNS" "$RL run --rm --network none $IMG true" "podman run --rm --network none $IMG true" \
+	"~$RL run --rm --network none $IMG true" "env RL_IDMAP=single $RL run --rm --network none $IMG true" ${chrun:+"$chrun"}); then
+	read -r -d '' rs _ ps _ ss _ cs _ <<<"$(echo "$il" | tr '\n' ' ')" || true
+	note "rl run: starts interleaved, medians of $RUNS rounds (ms): subuid rl $rs vs podman $ps = $(awk "BEGIN { printf \"%.3f\", $rs / $ps }") (target <= 0.08); single-uid rl $ss (env RL_IDMAP=single in front) vs ch-run ${cs:--} = $(awk "BEGIN { if (\"$cs\" + 0 > 0) printf \"%.2f\", $ss / $cs; else print \"-\" }")x (target <= 2x)"
+else
+	note "rl run: starts interleaved: failed"
+fi
 SHELL_ROW=1 row "16 parallel runs (floor: 1 run)" \
 	"for i in \$(seq 16); do $RL run --rm --network none $IMG true & done; wait" \
 	"for i in \$(seq 16); do podman run --rm --network none $IMG true & done; wait" \
