@@ -154,40 +154,56 @@ func FuzzBuild(f *testing.F) {
 	f.Add("alice:100000:65536\nalice:300000:10\n", uint32(1000))
 	f.Add("alice:1000:10\nalice:1005:10\n", uint32(1003))
 	f.Fuzz(func(t *testing.T, file string, own uint32) {
-		if own > MaxID {
-			return // ((uid_t)-1 is no one's id)
-		}
-		rs, err := ParseSubID(strings.NewReader(file), "alice", 1000)
-		if err != nil {
-			return
-		}
-		m, err := Build(own, rs)
-		if err != nil {
+		m, ok := fuzzBuilt(file, own)
+		if !ok {
 			return
 		}
 		if m[0] != (Mapping{0, own, 1}) {
 			t.Fatalf("first line %v", m[0])
 		}
 		next := uint64(0)
-		type span struct{ a, b uint64 }
-		var hosts []span
 		for _, l := range m {
 			if uint64(l.ContainerID) != next || l.Size == 0 {
 				t.Fatalf("map not contiguous: %v", m)
 			}
 			next += uint64(l.Size)
-			s := span{uint64(l.HostID), uint64(l.HostID) + uint64(l.Size)}
-			if next-1 > MaxID || s.b-1 > MaxID {
-				t.Fatalf("map reaches 2^32-1, which the kernel refuses: %v", m)
-			}
-			for _, h := range hosts {
-				if s.a < h.b && h.a < s.b {
-					t.Fatalf("host ids overlap: %v", m)
-				}
-			}
-			hosts = append(hosts, s)
 		}
+		checkLines(t, m)
 	})
+}
+
+// fuzzBuilt is the map Build makes of a fuzzed subuid file for user
+// alice (1000) at own; false when there is none.
+func fuzzBuilt(file string, own uint32) ([]Mapping, bool) {
+	if own > MaxID {
+		return nil, false // ((uid_t)-1 is no one's id)
+	}
+	rs, err := ParseSubID(strings.NewReader(file), "alice", 1000)
+	if err != nil {
+		return nil, false
+	}
+	m, err := Build(own, rs)
+	return m, err == nil
+}
+
+// checkLines fails t if a line of m reaches 2^32-1 on either side (the
+// kernel refuses it) or two lines map one host id.
+func checkLines(t *testing.T, m []Mapping) {
+	t.Helper()
+	type span struct{ a, b uint64 }
+	var hosts []span
+	for _, l := range m {
+		if uint64(l.ContainerID)+uint64(l.Size)-1 > MaxID || uint64(l.HostID)+uint64(l.Size)-1 > MaxID {
+			t.Fatalf("a line reaches 2^32-1, which the kernel refuses: %v", m)
+		}
+		s := span{uint64(l.HostID), uint64(l.HostID) + uint64(l.Size)}
+		for _, h := range hosts {
+			if s.a < h.b && h.a < s.b {
+				t.Fatalf("host ids mapped twice: %v", m)
+			}
+		}
+		hosts = append(hosts, s)
+	}
 }
 
 func TestCompose(t *testing.T) {
