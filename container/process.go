@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"rl/userns"
 )
 
 // process is a child of P (I, or the command Exec started) by its pid.
@@ -65,13 +67,10 @@ func (p *process) Wait() (int, error) {
 		}
 	}
 	p.reaped = true
-	switch {
-	case err != nil:
+	if err != nil {
 		p.err = os.NewSyscallError("wait4", err)
-	case ws.Signaled():
-		p.status = 128 + int(ws.Signal())
-	default:
-		p.status = ws.ExitStatus()
+	} else {
+		p.status = userns.ExitCode(syscall.WaitStatus(ws))
 	}
 	return p.status, p.err
 }

@@ -239,15 +239,16 @@ func (s *Store) Remove(name string, force bool) (untagged []string, deleted stri
 	// Untagging, or where rl cannot use the run root (no run can mark
 	// anything there either): the check alone.
 	var users []string
-	done := func() {}
-	rerr := errors.New("untagging")
+	locked := false
 	if full == "" {
-		users, done, rerr = inuse.Remove(s.RunRoot(), si.ID, force)
+		if u, done, err := inuse.Remove(s.RunRoot(), si.ID, force); err == nil {
+			defer done()
+			users, locked = u, true
+		}
 	}
-	if rerr != nil {
-		users, done = inuse.Users(s.RunRoot(), si.ID), func() {}
+	if !locked {
+		users = inuse.Users(s.RunRoot(), si.ID)
 	}
-	defer done()
 	if len(users) > 0 && !force {
 		return nil, "", &hintError{fmt.Errorf("image %s is in use by running container %s", name, users[0]),
 			"stop the container first, or use rl rmi -f"}

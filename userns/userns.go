@@ -328,10 +328,8 @@ func sysMap(m []idmap.Mapping) []syscall.SysProcIDMap {
 // AllCaps lists every capability the running kernel knows (cap_last_cap).
 func AllCaps() []uintptr {
 	last := unix.CAP_LAST_CAP
-	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			last = n
-		}
+	if n, err := strconv.Atoi(readSysctl("kernel/cap_last_cap")); err == nil {
+		last = n
 	}
 	caps := make([]uintptr, 0, last+1)
 	for c := 0; c <= last; c++ {
@@ -455,10 +453,16 @@ func Status(ps *os.ProcessState, err error) (int, error) {
 	if !ok {
 		return ps.ExitCode(), nil
 	}
+	return ExitCode(ws), nil
+}
+
+// ExitCode is a wait status as docker reports it: the exit status, or
+// 128+N after signal N.
+func ExitCode(ws syscall.WaitStatus) int {
 	if ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
+		return 128 + int(ws.Signal())
 	}
-	return ws.ExitStatus(), nil
+	return ws.ExitStatus()
 }
 
 // IsChild reports whether this process is C, running in rl's user namespace.

@@ -293,6 +293,17 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 	}
 	var ctr *container.Container
 	mapped := func() error { return nil }
+	// endI ends I if Run did not: killed, newuidmap done with its pid
+	// (mapped is once; nil after a failed fall-back), then reaped, after
+	// which the pid may be another process's. Each step is a no-op once
+	// done.
+	endI := func() {
+		ctr.Kill()
+		if mapped != nil {
+			mapped()
+		}
+		ctr.Close()
+	}
 	if !quick {
 		// I starts before P's own work, which its start (a Go runtime,
 		// ~8 ms here) and, with subuid mapping, newuidmap and newgidmap
@@ -304,25 +315,18 @@ func runDirectWith(cfg *runConfig, plan *userns.Plan, rec *os.File) (st int, err
 		if ctr, mapped, err = startDirect(cfg, plan, directIO{term: term, cgroup: cgroup}, &helpers); err != nil {
 			return 0, err
 		}
-		// (Last of these: no newuidmap outlives a run that failed first.
-		// Order: I killed, newuidmap done with its pid, then I reaped,
-		// after which the pid may be another process's.)
-		defer func() { ctr.Kill(); mapped(); ctr.Close() }()
+		// (Last of these: no newuidmap outlives a run that failed first.)
+		defer endI()
 	}
 	m, ov, err := directRoot(cfg, rec, id)
 	if err != nil {
 		return 0, err
 	}
 	defer func() {
-		// Order: I is gone (Run waited for it; Close kills it if not),
-		// and with it its mount namespace and the overlay, before the
-		// directory goes; and newuidmap is done with I's pid before
-		// Close reaps I (mapped is once; nil after a failed fall-back).
-		ctr.Kill()
-		if mapped != nil {
-			mapped()
-		}
-		ctr.Close()
+		// Order: I is gone (Run waited for it; endI ends it if not), and
+		// with it its mount namespace and the overlay, before the
+		// directory goes.
+		endI()
 		m.release()
 		removeDirectDir(m.dir, m.leftovers, plan)
 	}()
